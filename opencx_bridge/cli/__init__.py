@@ -1,0 +1,11 @@
+"""`flask --app app ...` commands, one module per group."""
+
+from flask import Flask
+
+from . import freshchat, server, sessions, settings, users
+
+
+def init_app(app: Flask) -> None:
+    for command in (server.serve, server.worker, users.users, freshchat.freshchat,
+                    sessions.sessions, settings.settings):
+        app.cli.add_command(command)

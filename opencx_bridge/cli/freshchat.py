@@ -1,0 +1,100 @@
+"""`flask freshchat connect|disconnect|status`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from .. import integration
+from ..connection import ConnectError, ConnectRequest, test_connection
+from ..secrets_box import SecretUnreadable
+
+
+@click.group("freshchat")
+def freshchat() -> None:
+    """The Freshchat connection."""
+
+
+@freshchat.command("connect")
+@click.option("--domain", required=True, help="yourcompany.freshchat.com")
+@click.option("--token", required=True, help="API token (Admin Settings → Integrations & APIs).")
+@click.option("--agent-email", required=True, help="Email of the agent the AI answers as.")
+@click.option("--auto-handle-all/--assigned-only", default=None,
+              help="Claim every unassigned chat, or answer only chats assigned to the AI agent.")
+@click.option("--public-key-file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Webhook public key from Freshchat's webhook settings (enables signatures).")
+@with_appcontext
+def connect(domain, token, agent_email, auto_handle_all, public_key_file) -> None:
+    """Test & Save: check the connection with Freshchat, then store it."""
+    if auto_handle_all is None:
+        raise click.UsageError("choose a routing mode: --auto-handle-all or --assigned-only")
+    public_key = None
+    if public_key_file is not None:
+        try:
+            public_key = public_key_file.read_text()
+        except OSError as exc:
+            raise click.ClickException(f"cannot read --public-key-file: {exc.strerror}") from exc
+    request = ConnectRequest(domain, token, agent_email, auto_handle_all, public_key)
+    try:
+        verified = test_connection(request, api_base=current_app.config.get("FRESHCHAT_API_BASE"),
+                                   timeout=float(current_app.config["FRESHCHAT_TIMEOUT"]))
+    except ConnectError as exc:
+        raise click.ClickException(f"{exc.message}\nNothing was saved.") from exc
+    row = integration.save_connection(verified)
+    click.echo(f"connected to {row.domain}; the AI answers as {row.default_agent_name} "
+               f"<{row.default_agent_email}>")
+    click.echo(f"webhook URL: {integration.webhook_url(row)}")
+    click.echo("In Freshchat: Admin Settings → Integrations & APIs → Webhooks: paste the URL and "
+               "tick " + ", ".join(label for label, _, _ in integration.WEBHOOK_EVENTS) + ".")
+
+
+@freshchat.command("disconnect")
+@with_appcontext
+def disconnect() -> None:
+    """Remove the credentials and revoke the webhook URL."""
+    if integration.disconnect():
+        click.echo("disconnected; the old webhook URL now answers 404")
+    else:
+        click.echo("nothing to disconnect")
+
+
+@freshchat.command("status")
+@with_appcontext
+def status() -> None:
+    """Show the connection and its health."""
+    row = integration.get()
+    connected = integration.is_connected(row)
+    try:
+        url = integration.webhook_url(row)
+    except SecretUnreadable as exc:
+        url = f"unreadable ({exc})"
+    lines = {
+        "domain": row.domain or "-",
+        "connected": "yes" if connected else "no",
+        "status": _status_text(row.status),
+        "default_agent": (f"{row.default_agent_name} <{row.default_agent_email}>"
+                          if row.default_agent_email else "-"),
+        "routing": ("auto handle all incoming chats" if row.auto_handle_all
+                    else "assigned-only") if connected else "-",
+        "webhook_url": url or "-",
+        "signature_check": "on" if row.webhook_public_key else "off (no public key saved)",
+        "last_webhook": _when(row.last_webhook_at),
+        "last_api_error": (f"{row.last_api_error} ({_when(row.last_api_error_at)})"
+                           if row.last_api_error else "none"),
+    }
+    for key, value in lines.items():
+        click.echo(f"{key}: {value}")
+
+
+def _status_text(status: str) -> str:
+    if status == "token_rejected":
+        return ("token rejected: Freshchat answered 401; delivery is paused until a new token "
+                "passes Test & Save (flask freshchat connect ...)")
+    return status
+
+
+def _when(moment) -> str:
+    return moment.isoformat(timespec="seconds") + "Z" if moment else "never"

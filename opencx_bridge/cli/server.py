@@ -1,0 +1,50 @@
+"""`flask serve` (waitress: dashboard + webhooks + worker) and `flask worker` (worker alone)."""
+
+from __future__ import annotations
+
+import signal
+import threading
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from .. import worker as worker_module
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 256),
+              help="Request threads.")
+@with_appcontext
+def serve(host: str, port: int, threads: int) -> None:
+    """Run the bridge (dashboard, webhook receiver and worker) under waitress."""
+    from waitress import serve as waitress_serve
+
+    app = current_app._get_current_object()
+    running = None
+    if app.config["WORKER"]:
+        running = worker_module.start(app)
+    click.echo(f"opencx-bridge listening on http://{host}:{port} "
+               f"(worker {'on' if running else 'off: run `flask worker` separately'})")
+    try:
+        waitress_serve(app, host=host, port=port, threads=threads, ident="opencx-bridge")
+    finally:
+        if running:
+            running.stop()
+
+
+@click.command("worker")
+@with_appcontext
+def worker() -> None:
+    """Run only the worker (events and delivery), for a separate process."""
+    app = current_app._get_current_object()
+    running = worker_module.start(app)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    click.echo(f"worker running with {running.thread_count} thread(s); Ctrl+C to stop")
+    stop.wait()
+    running.stop()
+    click.echo("worker stopped")

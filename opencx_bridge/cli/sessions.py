@@ -1,0 +1,61 @@
+"""`flask sessions list|show`."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import with_appcontext
+
+from .. import sessions as lookup
+from .. import timeline
+
+
+@click.group("sessions")
+def sessions() -> None:
+    """Conversations the bridge has seen."""
+
+
+@sessions.command("list")
+@click.option("--status", type=click.Choice(lookup.STATUSES))
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10000))
+@with_appcontext
+def list_sessions(status: str | None, limit: int) -> None:
+    rows = lookup.recent(status, limit)
+    if not rows:
+        click.echo("no sessions" + (f" with status {status}" if status else ""))
+    for row in rows:
+        contact = lookup.contact_of(row)
+        who = (contact.email or contact.name or f"contact {contact.id}") if contact else "-"
+        click.echo(f"{row.id}\t{row.status}\t{row.conversation_id}\t{who}\t"
+                   f"{row.created_at.isoformat(timespec='seconds')}Z")
+
+
+@sessions.command("show")
+@click.argument("identifier")
+@with_appcontext
+def show(identifier: str) -> None:
+    """IDENTIFIER is a session id or a Freshchat conversation id."""
+    row = lookup.find(identifier)
+    if row is None:
+        raise click.ClickException(f"no session with id or conversation id {identifier!r}")
+    contact = lookup.contact_of(row)
+    fields = {
+        "session": row.id,
+        "conversation_id": row.conversation_id,
+        "status": row.status,
+        "routing_mode": row.routing_mode,
+        "assigned_agent": row.assigned_agent_name or row.assigned_agent_id or "-",
+        "handoff_reason": row.handoff_reason or "-",
+        "contact": (f"{contact.id} {contact.email or '(no email)'}"
+                    + (f" {contact.name}" if contact.name else "")) if contact else "-",
+        "freshchat_url": row.freshchat_url or "-",
+        "created": row.created_at.isoformat(timespec="seconds") + "Z",
+        "awaiting_reply": "yes" if row.awaiting_reply else "no",
+    }
+    for key, value in fields.items():
+        click.echo(f"{key}: {value}")
+    click.echo("transcript:")
+    for message in lookup.transcript(row):
+        click.echo(f"  [{message.author}] {message.text}")
+    click.echo("timeline:")
+    for entry in timeline.entries(row.conversation_id):
+        click.echo(f"  {entry.at.isoformat(timespec='seconds')}Z {entry.kind}: {entry.summary}")

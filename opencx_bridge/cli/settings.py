@@ -1,0 +1,36 @@
+"""`flask settings show|set`: every runtime setting, validated."""
+
+from __future__ import annotations
+
+import json
+
+import click
+from flask.cli import with_appcontext
+
+from .. import settings as registry
+from ..extensions import db
+
+
+@click.group("settings")
+def settings() -> None:
+    """Runtime settings stored in the database."""
+
+
+@settings.command("show")
+@with_appcontext
+def show() -> None:
+    for key, value in registry.all_values().items():
+        click.echo(f"{key} = {json.dumps(value)}\t# {registry.SPECS[key].help}")
+
+
+@settings.command("set")
+@click.argument("key")
+@click.argument("value")
+@with_appcontext
+def set_(key: str, value: str) -> None:
+    try:
+        stored = registry.set_value(key, value)
+    except registry.SettingError as exc:
+        raise click.ClickException(str(exc)) from exc
+    db.session.commit()
+    click.echo(f"{key} = {json.dumps(stored)}")

@@ -1,0 +1,61 @@
+"""Configuration: defaults, then instance/config.py, then OPENCX_* environment variables.
+
+Every key here is documented in the README's configuration table (a test checks it).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask
+
+DEFAULTS: dict[str, object] = {
+    "SECRET_KEY": None,  # generated once into the instance folder when not set
+    "DATABASE_URL": None,  # default: SQLite file in the instance folder
+    "FRESHCHAT_API_BASE": None,  # replaces https://{domain}/v2 (tests, proxies, the sandbox)
+    "PUBLIC_URL": None,  # external base URL for the webhook URL; else the request's host
+    "WORKER": True,  # run the worker threads inside the web process
+    "WORKER_THREADS": 4,  # conversations processed in parallel
+    "MAX_WEBHOOK_BYTES": 1024 * 1024,  # larger webhook bodies get 413
+    "AUTO_MIGRATE": True,  # upgrade the database schema on start
+    "FRESHCHAT_TIMEOUT": 10.0,  # seconds per Freshchat call
+    "LOG_LEVEL": "INFO",
+}
+
+SECRET_KEY_FILE = "secret_key"
+
+
+def instance_path_from_env() -> str | None:
+    """OPENCX_INSTANCE_PATH has to be known before the Flask object exists."""
+    path = os.environ.get("OPENCX_INSTANCE_PATH")
+    return str(Path(path).expanduser().resolve()) if path else None
+
+
+def load(app: Flask, test_config: dict | None) -> None:
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("OPENCX")
+    if test_config:
+        app.config.from_mapping(test_config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = _instance_secret_key(Path(app.instance_path))
+    if not app.config["DATABASE_URL"]:
+        db_file = Path(app.instance_path) / "opencx_bridge.sqlite3"
+        app.config["DATABASE_URL"] = f"sqlite:///{db_file}"
+    app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
+
+
+def _instance_secret_key(instance: Path) -> str:
+    """Read the generated key, or create it with owner-only permissions."""
+    path = instance / SECRET_KEY_FILE
+    if path.exists():
+        return path.read_text().strip()
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key

@@ -1,0 +1,137 @@
+"""The Freshchat connection as stored: read it, save a verified one, disconnect."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from flask import current_app, has_request_context, request
+
+from . import secrets_box
+from .connection import VerifiedConnection
+from .extensions import db
+from .freshchat.client import FreshchatClient, api_base_for
+from .models import Integration, RevokedWebhook, utcnow
+
+WEBHOOK_PATH = "/webhooks/freshchat/"
+WEBHOOK_EVENTS = (
+    ("Message Created", "message_create", "customer messages and rep replies (required)"),
+    ("Conversation Assignment", "conversation_assignment", "who the chat is assigned to"),
+    ("Conversation Resolved", "conversation_resolution", "resolved or closed in Freshchat"),
+    ("Conversation Reopened", "conversation_reopen", "reopened in Freshchat"),
+)
+
+
+def get() -> Integration:
+    """The integration row, created empty on first use."""
+    row = db.session.get(Integration, 1)
+    if row is None:
+        row = Integration(id=1, status="disconnected", auto_handle_all=True)
+        db.session.add(row)
+        db.session.flush()
+    return row
+
+
+def is_connected(row: Integration) -> bool:
+    return bool(row.domain and row.access_token_enc and row.default_agent_id)
+
+
+def save_connection(verified: VerifiedConnection) -> Integration:
+    """Store a connection that passed Test & Save; keep the webhook URL when there is one."""
+    row = get()
+    row.domain = verified.domain
+    row.access_token_enc = secrets_box.encrypt(verified.access_token)
+    row.default_agent_id = verified.agent_id
+    row.default_agent_email = verified.agent_email
+    row.default_agent_name = verified.agent_name
+    row.default_agent_avatar_url = verified.agent_avatar_url
+    row.auto_handle_all = verified.auto_handle_all
+    row.webhook_public_key = verified.webhook_public_key
+    if not row.webhook_token_enc:
+        token = secrets.token_urlsafe(32)
+        row.webhook_token_enc = secrets_box.encrypt(token)
+        row.webhook_token_digest = secrets_box.digest(token)
+    now = utcnow()
+    row.connected_at = row.connected_at or now
+    row.saved_at = now
+    row.status = "connected"
+    row.last_api_error = None
+    row.last_api_error_at = None
+    row.unauthorized_since_save = 0
+    db.session.commit()
+    return row
+
+
+def disconnect() -> bool:
+    """Forget the credentials and revoke the webhook URL. False when nothing was connected."""
+    row = get()
+    had_anything = bool(row.domain or row.webhook_token_digest)
+    if row.webhook_token_digest:
+        db.session.add(RevokedWebhook(token_digest=row.webhook_token_digest))
+    for field in ("domain", "access_token_enc", "default_agent_id", "default_agent_email",
+                  "default_agent_name", "default_agent_avatar_url", "webhook_public_key",
+                  "webhook_token_enc", "webhook_token_digest", "connected_at", "saved_at"):
+        setattr(row, field, None)
+    row.status = "disconnected"
+    db.session.commit()
+    return had_anything
+
+
+def webhook_token(row: Integration) -> str | None:
+    return secrets_box.decrypt(row.webhook_token_enc) if row.webhook_token_enc else None
+
+
+def webhook_url(row: Integration) -> str | None:
+    token = webhook_token(row)
+    if not token:
+        return None
+    return f"{public_base_url()}{WEBHOOK_PATH}{token}"
+
+
+def public_base_url() -> str:
+    configured = current_app.config.get("PUBLIC_URL")
+    if configured:
+        return str(configured).rstrip("/")
+    if has_request_context():
+        return request.host_url.rstrip("/")
+    return "http://localhost:5000"
+
+
+def api_base(row: Integration) -> str:
+    return api_base_for(row.domain or "", current_app.config.get("FRESHCHAT_API_BASE"))
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """What the worker needs to call Freshchat, read once per job."""
+
+    api_base: str
+    token: str
+    domain: str
+    agent_id: str
+    agent_name: str | None
+
+
+def credentials() -> Credentials | None:
+    row = get()
+    if not is_connected(row):
+        return None
+    return Credentials(
+        api_base=api_base(row),
+        token=secrets_box.decrypt(row.access_token_enc),
+        domain=row.domain,
+        agent_id=row.default_agent_id,
+        agent_name=row.default_agent_name,
+    )
+
+
+def client_for(creds: Credentials, observer=None) -> FreshchatClient:
+    timeout = float(current_app.config["FRESHCHAT_TIMEOUT"])
+    return FreshchatClient(creds.api_base, creds.token, timeout=timeout, observer=observer)
+
+
+def conversation_url(domain: str | None, app_id: str | None, conversation_id: str) -> str | None:
+    """The agent-UI link to a conversation, as FRESHCHAT.md gives it."""
+    if not domain or not app_id:
+        return None
+    return f"https://{domain}/a/{app_id}/open/conversation/{conversation_id}"

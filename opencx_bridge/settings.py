@@ -1,0 +1,80 @@
+"""Typed runtime settings stored in the database, each validated with a clear error.
+
+The registry is the single source of truth: `flask settings show/set` and the settings
+pages read it, and the README documents every key (a test checks).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .extensions import db
+from .models import Setting, utcnow
+
+
+class SettingError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Spec:
+    key: str
+    default: object
+    parse: Callable[[str], object]
+    help: str
+
+
+def _bool(text: str) -> bool:
+    value = str(text).strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise SettingError("expected true or false")
+
+
+def _positive_number(text: str) -> float:
+    try:
+        value = float(text)
+    except (TypeError, ValueError) as exc:
+        raise SettingError("expected a number") from exc
+    if not value > 0:
+        raise SettingError("expected a number above 0")
+    return value
+
+
+SPECS: dict[str, Spec] = {spec.key: spec for spec in (
+    Spec("dedup_window_hours", 24.0, _positive_number,
+         "hours a webhook's dedup key is remembered; redeliveries inside it are dropped"),
+    Spec("reopen_returns_to_ai", True, _bool,
+         "a conversation reopened in Freshchat goes back to the AI (else it stays with humans)"),
+)}
+
+
+def get(key: str):
+    spec = SPECS[key]
+    row = db.session.get(Setting, key)
+    return spec.default if row is None else json.loads(row.value)
+
+
+def set_value(key: str, text: str) -> object:
+    """Validate and store; the caller commits."""
+    if key not in SPECS:
+        raise SettingError(f"unknown setting {key!r}; known: {', '.join(sorted(SPECS))}")
+    try:
+        value = SPECS[key].parse(text)
+    except SettingError as exc:
+        raise SettingError(f"{key}: {exc}") from exc
+    row = db.session.get(Setting, key)
+    if row is None:
+        db.session.add(Setting(key=key, value=json.dumps(value)))
+    else:
+        row.value = json.dumps(value)
+        row.updated_at = utcnow()
+    return value
+
+
+def all_values() -> dict[str, object]:
+    return {key: get(key) for key in SPECS}

@@ -1,0 +1,79 @@
+"""Login, logout and the one-time first-admin page."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from .. import users
+from ..extensions import db
+from ..models import User
+from .forms import EmptyForm, FirstAdminForm, LoginForm
+
+bp = Blueprint("auth", __name__)
+
+
+def load_user(user_id: str) -> User | None:
+    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+
+
+def needs_first_admin() -> bool:
+    return users.count() == 0
+
+
+@bp.route("/setup", methods=["GET", "POST"])
+def setup():
+    if not needs_first_admin():
+        return redirect(url_for("auth.login"))
+    form = FirstAdminForm()
+    if form.validate_on_submit():
+        try:
+            user = users.create(form.email.data, form.password.data, "admin")
+        except users.UserError as exc:
+            form.email.errors.append(str(exc))
+        else:
+            login_user(user)
+            flash("Welcome! Connect your Freshchat workspace to start.", "success")
+            return redirect(url_for("settings.freshchat"))
+    return render_template("setup.html", form=form)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if needs_first_admin():
+        return redirect(url_for("auth.setup"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = users.authenticate(form.email.data, form.password.data)
+        if user is not None:
+            login_user(user)
+            return redirect(_safe_next(request.args.get("next")))
+        form.password.errors.append("Wrong email or password.")
+    return render_template("login.html", form=form)
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    logout_user()
+    flash("Signed out.", "info")
+    return redirect(url_for("auth.login"))
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site paths: an open redirect after login is a phishing aid."""
+    if not target:
+        return url_for("inbox.index")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return url_for("inbox.index")
+    return target
+
+
+def require_admin() -> None:
+    if not current_user.is_admin:
+        abort(403, "Only admins can change settings. Ask an admin, or sign in as one.")

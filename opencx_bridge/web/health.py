@@ -1,0 +1,23 @@
+"""GET /healthz: is the database reachable and the worker alive."""
+
+from flask import Blueprint, current_app, jsonify
+from sqlalchemy import text
+
+from .. import worker
+from ..extensions import db
+
+bp = Blueprint("health", __name__)
+
+
+@bp.get("/healthz")
+def healthz():
+    try:
+        db.session.execute(text("SELECT 1"))
+        database = "ok"
+    except Exception as exc:  # noqa: BLE001 - any failure means "not reachable"
+        current_app.logger.warning("health check: database unreachable: %s", exc)
+        database = "unreachable"
+    state = worker.status(current_app)
+    healthy = database == "ok" and state != "dead"
+    body = {"status": "ok" if healthy else "degraded", "database": database, "worker": state}
+    return jsonify(body), 200 if healthy else 503

@@ -1,0 +1,82 @@
+"""The Freshchat settings page: Test & Save, webhook URL, disconnect."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+
+from .. import integration, secrets_box
+from ..connection import ConnectError, ConnectRequest, test_connection
+from .auth import require_admin
+from .forms import EmptyForm, FreshchatForm
+
+bp = Blueprint("settings", __name__, url_prefix="/settings")
+
+
+@bp.get("/freshchat")
+def freshchat():
+    row = integration.get()
+    form = FreshchatForm(
+        domain=row.domain or "",
+        default_agent_email=row.default_agent_email or "",
+        auto_handle_all=row.auto_handle_all,
+        webhook_public_key=row.webhook_public_key or "",
+    )
+    return _render(form)
+
+
+@bp.post("/freshchat")
+def save_freshchat():
+    require_admin()
+    form = FreshchatForm()
+    if not form.validate_on_submit():
+        if form.csrf_token.errors:
+            abort(400, "The form expired or was not sent from this dashboard: reload and retry.")
+        return _render(form), 422
+    row = integration.get()
+    token = form.access_token.data or ""
+    if not token.strip() and row.access_token_enc:
+        token = secrets_box.decrypt(row.access_token_enc)  # blank field keeps the saved token
+    connect_request = ConnectRequest(
+        domain=form.domain.data,
+        access_token=token,
+        default_agent_email=form.default_agent_email.data,
+        auto_handle_all=bool(form.auto_handle_all.data),
+        webhook_public_key=form.webhook_public_key.data,
+    )
+    try:
+        verified = test_connection(
+            connect_request,
+            api_base=current_app.config.get("FRESHCHAT_API_BASE"),
+            timeout=float(current_app.config["FRESHCHAT_TIMEOUT"]),
+        )
+    except ConnectError as exc:
+        getattr(form, exc.field).errors.append(exc.message)
+        flash("Nothing was saved: " + exc.message, "error")
+        return _render(form), 422
+    integration.save_connection(verified)
+    flash(f"Connected. The AI answers as {verified.agent_name}.", "success")
+    return redirect(url_for("settings.freshchat"))
+
+
+@bp.post("/freshchat/disconnect")
+def disconnect():
+    require_admin()
+    if not EmptyForm().validate_on_submit():
+        abort(400, "The form expired or was not sent from this dashboard: reload and retry.")
+    if integration.disconnect():
+        flash("Disconnected. The old webhook URL now answers 404.", "info")
+    return redirect(url_for("settings.freshchat"))
+
+
+def _render(form: FreshchatForm):
+    row = integration.get()
+    return render_template(
+        "settings_freshchat.html",
+        form=form,
+        row=row,
+        connected=integration.is_connected(row),
+        token_mask=secrets_box.mask(row.access_token_enc),
+        webhook_url=integration.webhook_url(row),
+        events=integration.WEBHOOK_EVENTS,
+        disconnect_form=EmptyForm(),
+    )

@@ -1,0 +1,92 @@
+"""POST /webhooks/freshchat/<token>: verify, store, acknowledge. Nothing else.
+
+Order of checks: token (404), size (413), signature (401), body (400), store (200/503).
+"""
+
+from __future__ import annotations
+
+import functools
+
+from flask import Blueprint, current_app, jsonify, request
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from .. import intake, secrets_box, worker
+from ..extensions import db
+from ..freshchat.signature import InvalidPublicKey, SignatureError, load_public_key, verify
+from ..models import Integration, RevokedWebhook, utcnow
+
+bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
+
+
+@bp.post("/freshchat/<token>")
+def freshchat(token: str):
+    try:
+        integration = db.session.get(Integration, 1)
+        if integration is None or not secrets_box.same_secret(token, integration.webhook_token_digest):
+            _count_revoked_hit(token)
+            return _error(404, "unknown webhook URL: copy the current one from the bridge's settings")
+        public_key_text = integration.webhook_public_key
+    except SQLAlchemyError:
+        return _database_down()
+    raw, problem = _read_body()
+    if problem:
+        return problem
+    if public_key_text:
+        try:
+            verify(raw, request.headers.get("X-Freshchat-Signature"), _public_key(public_key_text))
+        except (SignatureError, InvalidPublicKey) as exc:
+            return _error(401, str(exc))
+    try:
+        payload = intake.parse_body(raw)
+    except ValueError as exc:
+        return _error(400, str(exc))
+    try:
+        status = intake.store(payload, raw, _retry_count())
+    except SQLAlchemyError:
+        return _database_down()
+    worker.wake(current_app)
+    return jsonify(status=status), 200
+
+
+def _read_body() -> tuple[bytes, object]:
+    limit = int(current_app.config["MAX_WEBHOOK_BYTES"])
+    too_large = _error(413, f"body larger than {limit} bytes")
+    if request.content_length is not None and request.content_length > limit:
+        return b"", too_large
+    request.max_content_length = limit
+    try:
+        return request.get_data(cache=True), None
+    except RequestEntityTooLarge:
+        return b"", too_large
+
+
+def _count_revoked_hit(token: str) -> None:
+    row = db.session.scalar(
+        select(RevokedWebhook).where(RevokedWebhook.token_digest == secrets_box.digest(token))
+    )
+    if row is not None:
+        row.hits += 1
+        row.last_hit_at = utcnow()
+        db.session.commit()
+
+
+@functools.lru_cache(maxsize=4)
+def _public_key(text: str):
+    return load_public_key(text)
+
+
+def _retry_count() -> int | None:
+    value = request.headers.get("X-Retry-Count", "")
+    return int(value) if value.isdigit() else None
+
+
+def _database_down():
+    db.session.rollback()
+    current_app.logger.exception("webhook not stored: database error")
+    return _error(503, "database unavailable; Freshchat will retry")
+
+
+def _error(status: int, message: str):
+    return jsonify(error=message), status

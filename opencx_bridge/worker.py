@@ -1,0 +1,182 @@
+"""The worker: threads that process stored events and deliver the outbox.
+
+One "lane" per conversation and stage: a conversation's events are handled in arrival
+order by one thread at a time, while other conversations proceed on the other threads.
+The intake wakes the threads; without a wake-up (another process) they poll every second.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from datetime import timedelta
+
+from flask import Flask
+from sqlalchemy import delete, func, select
+
+from . import outbox, processing, settings
+from .ai import AcknowledgingResponder, Responder
+from .extensions import db
+from .models import DedupKey, Event, OutboxItem, utcnow
+
+log = logging.getLogger(__name__)
+EXTENSION = "opencx_worker"
+IDLE_POLL_SECONDS = 1.0
+HOUSEKEEPING_EVERY = 600.0
+
+
+class Worker:
+    def __init__(self, app: Flask, threads: int, responder: Responder):
+        self.app = app
+        self.thread_count = max(1, threads)
+        self.responder = responder
+        self._wakeup = threading.Condition()
+        self._busy: set[tuple[str, str | None]] = set()
+        self._busy_lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._last_housekeeping = 0.0
+
+    # lifecycle -------------------------------------------------------------------------
+    def start(self) -> None:
+        with self.app.app_context():
+            released = outbox.reset_in_flight()
+            db.session.remove()
+        if released:
+            log.warning("%d outbox row(s) were in flight at the last stop; sending again", released)
+        for number in range(self.thread_count):
+            thread = threading.Thread(target=self._run, name=f"opencx-worker-{number}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stopping.set()
+        self.wake()
+        deadline = time.monotonic() + timeout
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+
+    def wake(self) -> None:
+        with self._wakeup:
+            self._wakeup.notify_all()
+
+    @property
+    def alive(self) -> bool:
+        return bool(self._threads) and all(t.is_alive() for t in self._threads)
+
+    # the loop --------------------------------------------------------------------------
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                did_work = self.run_once()
+            except Exception:  # noqa: BLE001 - a bug must not kill the thread for good
+                log.exception("worker iteration failed")
+                did_work = False
+            if not did_work:
+                with self._wakeup:
+                    self._wakeup.wait(IDLE_POLL_SECONDS)
+
+    def run_once(self) -> bool:
+        """Work one event lane and one outbox lane if any is free. True when work was done."""
+        with self.app.app_context():
+            try:
+                did_events = self._drain("event", _event_lanes(), self._events)
+                did_outbox = self._drain("outbox", _outbox_lanes(), outbox.deliver_next)
+                self._housekeeping()
+                return did_events or did_outbox
+            finally:
+                db.session.rollback()
+                db.session.remove()
+
+    def _events(self, conversation_id: str | None) -> bool:
+        try:
+            return processing.process_next(conversation_id, self.responder)
+        except Exception as exc:  # noqa: BLE001 - park the event instead of spinning on it
+            db.session.rollback()
+            log.exception("event processing failed in conversation %s", conversation_id)
+            processing.park_after_crash(conversation_id, exc)
+            return False
+
+    def _drain(self, stage: str, lanes: list, step) -> bool:
+        for conversation_id in lanes:
+            key = (stage, conversation_id)
+            if not self._claim(key):
+                continue
+            try:
+                did_work = False
+                while not self._stopping.is_set() and step(conversation_id):
+                    did_work = True
+                return did_work
+            except Exception:
+                db.session.rollback()
+                raise
+            finally:
+                self._release(key)
+        return False
+
+    def _claim(self, key) -> bool:
+        with self._busy_lock:
+            if key in self._busy:
+                return False
+            self._busy.add(key)
+            return True
+
+    def _release(self, key) -> None:
+        with self._busy_lock:
+            self._busy.discard(key)
+
+    def _housekeeping(self) -> None:
+        now = time.monotonic()
+        if now - self._last_housekeeping < HOUSEKEEPING_EVERY:
+            return
+        self._last_housekeeping = now
+        prune_dedup_keys()
+
+
+def prune_dedup_keys() -> int:
+    cutoff = utcnow() - timedelta(hours=settings.get("dedup_window_hours"))
+    result = db.session.execute(delete(DedupKey).where(DedupKey.seen_at < cutoff))
+    db.session.commit()
+    return result.rowcount or 0
+
+
+def _event_lanes(limit: int = 50) -> list[str | None]:
+    query = (select(Event.conversation_id).where(Event.status == "pending")
+             .group_by(Event.conversation_id).order_by(func.min(Event.id)).limit(limit))
+    return list(db.session.scalars(query))
+
+
+def _outbox_lanes(limit: int = 50) -> list[str]:
+    query = (select(OutboxItem.conversation_id)
+             .where(OutboxItem.status.in_(("pending", "sending")))
+             .group_by(OutboxItem.conversation_id).order_by(func.min(OutboxItem.id)).limit(limit))
+    return list(db.session.scalars(query))
+
+
+# app integration ---------------------------------------------------------------------------
+def init_app(app: Flask) -> None:
+    app.extensions[EXTENSION] = None
+
+
+def start(app: Flask, responder: Responder | None = None) -> Worker:
+    worker = app.extensions.get(EXTENSION)
+    if worker is None:
+        threads = int(app.config["WORKER_THREADS"])
+        worker = Worker(app, threads, responder or AcknowledgingResponder())
+        app.extensions[EXTENSION] = worker
+        worker.start()
+    return worker
+
+
+def wake(app: Flask) -> None:
+    worker = app.extensions.get(EXTENSION)
+    if worker is not None:
+        worker.wake()
+
+
+def status(app: Flask) -> str:
+    worker = app.extensions.get(EXTENSION)
+    if worker is None:
+        return "not running in this process"
+    return "alive" if worker.alive else "dead"
