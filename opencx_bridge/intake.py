@@ -36,7 +36,8 @@ def store(payload: dict, raw: bytes, retry_count: int | None) -> str:
         status="pending" if known else "ignored", processed_at=None if known else now,
     ))
     if conversation_id:
-        timeline.add(conversation_id, "event", f"{action} received" + ("" if known else " (ignored)"),
+        summary = f"{action} received" + ("" if known else " (ignored: not acted on)")
+        timeline.add(conversation_id, "event", summary,
                      {"dedup_key": key, "retry_count": retry_count})
     db.session.commit()
     return "accepted" if known else "ignored"

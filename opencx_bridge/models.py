@@ -161,7 +161,7 @@ class TimelineEntry(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     conversation_id: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(default=utcnow)
-    kind: Mapped[str] = mapped_column(String(16))  # event | duplicate | decision | skip | call | error
+    kind: Mapped[str] = mapped_column(String(16))  # event, duplicate, decision, skip, call, error
     summary: Mapped[str] = mapped_column(Text)
     detail: Mapped[str | None] = mapped_column(Text)  # JSON
 
@@ -186,4 +186,6 @@ class OutboxItem(db.Model):
     sent_at: Mapped[datetime | None]
     response_id: Mapped[str | None] = mapped_column(String(64))
 
-    __table_args__ = (Index("ix_outbox_status_conversation", "status", "conversation_id", "id"),)
+    __table_args__ = (
+        Index("ix_outbox_status_conversation", "status", "conversation_id", "id"),
+    )

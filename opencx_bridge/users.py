@@ -68,4 +68,5 @@ def delete(email: str) -> None:
 
 
 def _admin_count() -> int:
-    return db.session.scalar(select(func.count()).select_from(User).where(User.role == "admin")) or 0
+    query = select(func.count()).select_from(User).where(User.role == "admin")
+    return db.session.scalar(query) or 0

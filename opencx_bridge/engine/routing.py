@@ -146,8 +146,8 @@ def _reopen(event: Event, state: SessionState, settings: Settings) -> Decision:
     conversation = event.conversation
     assigned = conversation.assigned_agent_id if conversation else state.assigned_agent_id
     if settings.reopen_returns_to_ai:
-        return Decision(replace(state, status=OPEN, handoff_reason=None, assigned_agent_id=assigned),
-                        "record", "reopened in Freshchat: back with the AI")
+        back = replace(state, status=OPEN, handoff_reason=None, assigned_agent_id=assigned)
+        return Decision(back, "record", "reopened in Freshchat: back with the AI")
     reason = "reopened in Freshchat; reopen_returns_to_ai is off, so humans keep it"
     return Decision(replace(state, status=HANDED_OFF, handoff_reason=reason,
                             assigned_agent_id=assigned), "record", reason)

@@ -16,7 +16,10 @@ class FirstAdminForm(FlaskForm):
     email = EmailField("Email", validators=[DataRequired(), Email()])
     password = PasswordField(
         "Password",
-        validators=[DataRequired(), Length(min=MIN_PASSWORD, message=f"at least {MIN_PASSWORD} characters")],
+        validators=[
+            DataRequired(),
+            Length(min=MIN_PASSWORD, message=f"at least {MIN_PASSWORD} characters"),
+        ],
     )
     confirm = PasswordField(
         "Repeat password", validators=[DataRequired(), EqualTo("password", "passwords differ")]

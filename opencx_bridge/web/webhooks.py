@@ -24,9 +24,10 @@ bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 def freshchat(token: str):
     try:
         integration = db.session.get(Integration, 1)
-        if integration is None or not secrets_box.same_secret(token, integration.webhook_token_digest):
+        expected = integration.webhook_token_digest if integration else None
+        if not secrets_box.same_secret(token, expected):
             _count_revoked_hit(token)
-            return _error(404, "unknown webhook URL: copy the current one from the bridge's settings")
+            return _error(404, "unknown webhook URL: copy the current one from the bridge settings")
         public_key_text = integration.webhook_public_key
     except SQLAlchemyError:
         return _database_down()

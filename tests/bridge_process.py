@@ -1,0 +1,109 @@
+"""A real bridge process (`flask --app app serve`) for end-to-end tests over real HTTP."""
+
+from __future__ import annotations
+
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class BridgeProcess:
+    def __init__(self, folder: Path, standin, **env):
+        self.folder = folder
+        self.standin = standin
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.database = folder / "bridge.sqlite3"
+        self.env = {
+            **os.environ,
+            "OPENCX_INSTANCE_PATH": str(folder / "instance"),
+            "OPENCX_DATABASE_URL": f"sqlite:///{self.database}",
+            "OPENCX_SECRET_KEY": "e2e-secret",
+            "OPENCX_FRESHCHAT_API_BASE": standin.base_url,
+            "OPENCX_PUBLIC_URL": self.url,
+            "OPENCX_LOG_LEVEL": "WARNING",
+            **env,
+        }
+        self.process: subprocess.Popen | None = None
+
+    def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        result = subprocess.run(
+            [sys.executable, "-m", "flask", "--app", "app", *args], cwd=ROOT, env=self.env,
+            capture_output=True, text=True, timeout=60,
+        )
+        if check and result.returncode != 0:
+            raise AssertionError(f"flask {' '.join(args)} failed:\n{result.stdout}{result.stderr}")
+        return result
+
+    def start(self) -> BridgeProcess:
+        log = open(self.folder / "bridge.log", "ab")  # noqa: SIM115 - closed in stop()
+        self._log = log
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "app", "serve", "--port", str(self.port)],
+            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(self.url + "/healthz", timeout=1).status_code == 200:
+                    return self
+            except requests.ConnectionError:
+                pass
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.1)
+        raise AssertionError("bridge did not start:\n" + self.log_text())
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+            self.process = None
+        if getattr(self, "_log", None):
+            self._log.close()
+
+    def log_text(self) -> str:
+        path = self.folder / "bridge.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def query(self, sql: str, *params):
+        with sqlite3.connect(self.database, timeout=10) as connection:
+            return connection.execute(sql, params).fetchall()
+
+    def busy(self) -> bool:
+        pending = self.query(
+            "SELECT (SELECT count(*) FROM event WHERE status = 'pending')"
+            " + (SELECT count(*) FROM outbox_item WHERE status IN ('pending', 'sending'))")
+        return pending[0][0] > 0
+
+    def settle(self, timeout: float = 20.0) -> None:
+        """Wait until the bridge and the stand-in's echo webhooks have nothing left to do."""
+        deadline = time.monotonic() + timeout
+        quiet_rounds, seen = 0, -1
+        while time.monotonic() < deadline:
+            sent = len(self.standin.webhooks_sent)
+            idle = not self.busy() and self.standin._echo_queue.empty() and sent == seen
+            quiet_rounds = quiet_rounds + 1 if idle else 0
+            if quiet_rounds >= 3:
+                return
+            seen = sent
+            time.sleep(0.1)
+        raise AssertionError(f"bridge still busy after {timeout:.0f} s\n{self.log_text()}")

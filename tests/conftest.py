@@ -1,0 +1,107 @@
+"""Fixtures: an app on a fresh, really migrated SQLite file per test; the Freshchat stand-in;
+a logged-in admin; a bridge connected to the stand-in."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from opencx_bridge import create_app
+from opencx_bridge.extensions import db
+from opencx_bridge.standin.testing import AI_EMAIL, standin  # noqa: F401 - a fixture
+
+ADMIN_PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(scope="session")
+def migrated_database(tmp_path_factory) -> Path:
+    """Run the real migrations once; each test gets a copy of the result."""
+    folder = tmp_path_factory.mktemp("template")
+    app = create_app({"TESTING": True, "WORKER": False, "SECRET_KEY": "template",
+                      "DATABASE_URL": f"sqlite:///{folder / 'bridge.sqlite3'}"})
+    with app.app_context():
+        db.engine.dispose()
+    return folder / "bridge.sqlite3"
+
+
+@pytest.fixture
+def app_config() -> dict:
+    """Override in a module to change the configuration its app starts with."""
+    return {}
+
+
+@pytest.fixture
+def app(tmp_path, monkeypatch, migrated_database, app_config):
+    instance = tmp_path / "instance"
+    monkeypatch.setenv("OPENCX_INSTANCE_PATH", str(instance))
+    database = tmp_path / "bridge.sqlite3"
+    shutil.copy(migrated_database, database)
+    config = {"TESTING": True, "WORKER": False, "SECRET_KEY": "test-secret",
+              "DATABASE_URL": f"sqlite:///{database}", **app_config}
+    app = create_app(config)
+    yield app
+    running = app.extensions.get("opencx_worker")
+    if running is not None:
+        running.stop()
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+def csrf_token(html: str) -> str:
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
+    assert match, "page has no csrf_token field"
+    return match.group(1)
+
+
+def login(client, email: str, password: str = ADMIN_PASSWORD):
+    page = client.get("/login").get_data(as_text=True)
+    return client.post("/login", data={"email": email, "password": password,
+                                       "csrf_token": csrf_token(page)})
+
+
+@pytest.fixture
+def admin(app, client):
+    """A signed-in admin in `client`."""
+    from opencx_bridge import users
+
+    with app.app_context():
+        users.create("admin@example.com", ADMIN_PASSWORD, "admin")
+    response = login(client, "admin@example.com")
+    assert response.status_code == 302
+    return client
+
+
+def connect_args(standin, **overrides) -> list[str]:
+    options = {"--domain": "acme.freshchat.com", "--token": standin.token,
+               "--agent-email": AI_EMAIL, **overrides}
+    args = ["freshchat", "connect"]
+    for key, value in options.items():
+        args += [key, value]
+    return [*args, "--auto-handle-all"]
+
+
+@pytest.fixture
+def connected(app, runner, standin):
+    """The bridge connected to the stand-in (auto handle all), webhooks signed."""
+    app.config["FRESHCHAT_API_BASE"] = standin.base_url
+    key_file = Path(app.instance_path) / "freshchat_public_key.txt"
+    key_file.write_text(standin.public_key_text)
+    result = runner.invoke(args=connect_args(standin, **{"--public-key-file": str(key_file)}))
+    assert result.exit_code == 0, result.output
+    url = next(line.split(": ", 1)[1] for line in result.output.splitlines()
+               if line.startswith("webhook URL: "))
+    return url

@@ -1,0 +1,121 @@
+"""Test & Save: input checks and every Freshchat answer, against the real stand-in."""
+
+import socket
+
+import pytest
+
+from opencx_bridge.connection import (
+    TOKEN_REJECTED,
+    ConnectError,
+    ConnectRequest,
+    normalise_domain,
+)
+from opencx_bridge.connection import (
+    test_connection as check,
+)
+from opencx_bridge.standin.testing import AI_EMAIL
+
+
+@pytest.mark.parametrize("given, expected", [
+    ("https://acme.freshchat.com/", "acme.freshchat.com"),
+    ("ACME.Freshchat.com", "acme.freshchat.com"),
+    ("  http://acme.freshchat.com  ", "acme.freshchat.com"),
+    ("api.eu.freshchat.com", "api.eu.freshchat.com"),
+    ("bundle.myfreshworks.com", "bundle.myfreshworks.com"),
+])
+def test_domains_are_normalised(given, expected):
+    assert normalise_domain(given) == expected
+
+
+@pytest.mark.parametrize("given", [
+    "acme.freshchat.com/a/123", "https://acme.freshchat.com/v2", "acme.freshchat.com:8443",
+    "acme freshchat.com", "localhost", "", "ftp://acme.freshchat.com", "-acme.freshchat.com",
+    "acme.freshchat.com?x=1", "10.0.0.1", "user@acme.freshchat.com",
+])
+def test_bad_domains_name_the_field_and_the_expected_form(given):
+    with pytest.raises(ConnectError) as caught:
+        normalise_domain(given)
+    assert caught.value.field == "domain"
+    assert "yourcompany.freshchat.com" in caught.value.message
+
+
+def request_for(standin, **changes):
+    values = dict(domain="acme.freshchat.com", access_token=standin.token,
+                  default_agent_email=AI_EMAIL, auto_handle_all=True, webhook_public_key=None)
+    values.update(changes)
+    return ConnectRequest(**values)
+
+
+def test_a_good_connection_resolves_the_agent(standin):
+    verified = check(request_for(standin, default_agent_email="  AI@Acme.TEST "),
+                     api_base=standin.base_url)
+    assert verified.agent_id == standin.ai_agent["id"]
+    assert verified.agent_name == "Aiden Bot"
+    assert verified.domain == "acme.freshchat.com"
+
+
+def test_the_agent_is_found_on_a_later_page(standin):
+    for number in range(120):
+        standin.add_agent(f"rep{number}@acme.test", "Rep", str(number))
+    standin.add_agent("late@acme.test", "Lena", "Late")
+    verified = check(request_for(standin, default_agent_email="LATE@acme.test"),
+                     api_base=standin.base_url)
+    assert verified.agent_name == "Lena Late"
+
+
+def failure(standin, **changes) -> ConnectError:
+    with pytest.raises(ConnectError) as caught:
+        check(request_for(standin, **changes), api_base=changes.pop("api_base", standin.base_url),
+              timeout=2)
+    return caught.value
+
+
+def test_a_rejected_token(standin):
+    error = failure(standin, access_token="rotated-away")
+    assert (error.field, error.message) == ("access_token", TOKEN_REJECTED)
+
+
+def test_a_token_without_permission(standin):
+    standin.add_token("forbidden-token", forbidden=True)
+    error = failure(standin, access_token="forbidden-token")
+    assert error.field == "access_token"
+    assert "lacks conversation-management permission" in error.message
+
+
+def test_an_unknown_agent_email(standin):
+    error = failure(standin, default_agent_email="nobody@acme.test")
+    assert error.field == "default_agent_email"
+    assert "nobody@acme.test" in error.message
+
+
+def test_a_deactivated_agent(standin):
+    standin.add_agent("sleepy@acme.test", "Sleepy", "Bot", deactivated=True)
+    error = failure(standin, default_agent_email="sleepy@acme.test")
+    assert "deactivated" in error.message
+
+
+def test_a_deleted_agent(standin):
+    standin.add_agent("gone@acme.test", "Gone", "Bot", deleted=True)
+    error = failure(standin, default_agent_email="gone@acme.test")
+    assert "deleted" in error.message or "no Freshchat agent" in error.message
+
+
+def test_an_unreachable_host(standin):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with pytest.raises(ConnectError) as caught:
+        check(request_for(standin), api_base=f"http://127.0.0.1:{port}/v2", timeout=2)
+    assert caught.value.message.startswith("could not reach https://acme.freshchat.com")
+
+
+def test_a_bad_public_key_is_refused_before_calling_freshchat(standin):
+    error = failure(standin, webhook_public_key="-----BEGIN PUBLIC KEY----- nonsense")
+    assert error.field == "webhook_public_key"
+    assert standin.calls == []
+
+
+def test_freshchats_one_line_key_is_accepted(standin):
+    verified = check(request_for(standin, webhook_public_key=standin.public_key_text),
+                     api_base=standin.base_url)
+    assert verified.webhook_public_key == standin.public_key_text.strip()
