@@ -30,7 +30,10 @@ class ResponderError(Exception):
 
 
 class Responder(Protocol):
-    def respond(self, question: str, history: Sequence[Turn]) -> Answer: ...
+    def respond(self, question: str, history: Sequence[Turn]) -> Answer:
+        """Answer `question` (the unanswered customer text); `history` holds the earlier
+        turns, oldest first, without the question itself."""
+        ...
 
 
 class AcknowledgingResponder:

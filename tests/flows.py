@@ -1,0 +1,71 @@
+"""Helpers for tests that drive the worker by hand: webhooks in through the test client,
+then `Worker.run_once()` until nothing is left (deterministic: no threads, no sleeping)."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from opencx_bridge.ai import AcknowledgingResponder
+from opencx_bridge.extensions import db
+from opencx_bridge.freshchat.signature import sign
+from opencx_bridge.models import Event, OutboxItem
+from opencx_bridge.worker import Worker
+
+
+class Flow:
+    def __init__(self, app, client, standin, webhook_url: str, responder=None):
+        self.app, self.client, self.standin = app, client, standin
+        self.path = urlsplit(webhook_url).path
+        self.worker = Worker(app, threads=1, responder=responder or AcknowledgingResponder())
+        standin.echo_webhooks = False  # nothing listens on HTTP here; tests post echoes by hand
+
+    def conversation(self, email: str | None = None, assigned: str | None = None) -> str:
+        user = self.standin.add_user(email=email, first_name="Casey", last_name="Customer")
+        conversation = self.standin.add_conversation(
+            user["id"], assigned_agent_id=assigned, status="assigned" if assigned else "new")
+        return conversation["conversation_id"]
+
+    def post(self, payload: dict, retry_count: int | None = None):
+        raw = json.dumps(payload, ensure_ascii=False).encode()
+        headers = {"X-Freshchat-Signature": sign(raw, self.standin.private_key)}
+        if retry_count is not None:
+            headers["X-Retry-Count"] = str(retry_count)
+        return self.client.post(self.path, data=raw, headers=headers,
+                                content_type="application/json")
+
+    def customer_says(self, cid: str, text: str) -> dict:
+        user_id = self.standin.conversation(cid)["users"][0]["id"]
+        message = self.standin.add_message(cid, actor_type="user", actor_id=user_id, text=text)
+        assert self.post(self.standin.message_event(message)).status_code == 200
+        return message
+
+    def run(self, rounds: int = 20) -> None:
+        """Let the worker do everything that is due now."""
+        for _ in range(rounds):
+            if not self.worker.run_once():
+                return
+
+    def time_passes(self, seconds: float) -> None:
+        """Move every scheduled retry `seconds` into the past instead of sleeping."""
+        with self.app.app_context():
+            for model in (OutboxItem, Event):
+                for row in db.session.scalars(db.select(model)
+                                              .where(model.next_attempt_at.is_not(None))):
+                    row.next_attempt_at -= timedelta(seconds=seconds)
+            db.session.commit()
+
+    def replies(self, cid: str) -> list[dict]:
+        ai = self.standin.ai_agent["id"]
+        return [m for m in self.standin.messages(cid) if m["actor_type"] == "agent"
+                and m["actor_id"] == ai and m["message_type"] == "normal"]
+
+    def outbox(self, cid: str) -> list[OutboxItem]:
+        with self.app.app_context():
+            rows = db.session.scalars(db.select(OutboxItem)
+                                      .where(OutboxItem.conversation_id == cid)
+                                      .order_by(OutboxItem.id))
+            result = list(rows)
+            db.session.expunge_all()
+            return result

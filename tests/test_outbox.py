@@ -1,0 +1,131 @@
+"""Delivery: ordered per conversation, retried when Freshchat may recover, paused on 401."""
+
+from datetime import timedelta
+
+import pytest
+from conftest import connect_args
+from flows import Flow
+
+from opencx_bridge import integration, processing
+from opencx_bridge.extensions import db
+from opencx_bridge.models import OutboxItem, utcnow
+from opencx_bridge.outbox import reset_in_flight, retry_delay
+
+
+@pytest.fixture
+def flow(app, client, standin, connected):
+    return Flow(app, client, standin, connected)
+
+
+def test_backoff_grows_with_jitter_and_is_capped():
+    assert retry_delay(1, rand=lambda: 1.0) == 1.0
+    assert retry_delay(3, rand=lambda: 1.0) == 4.0
+    assert retry_delay(3, rand=lambda: 0.0) == 2.0
+    assert retry_delay(30, rand=lambda: 1.0) == 300.0
+
+
+def test_retry_after_is_a_floor():
+    assert retry_delay(1, retry_after=7, rand=lambda: 1.0) == 7
+    assert retry_delay(10, retry_after=2, rand=lambda: 1.0) == 300.0
+
+
+def test_assignment_goes_out_before_the_reply(flow, standin):
+    cid = flow.conversation()
+    flow.customer_says(cid, "hello")
+    flow.run()
+    kinds = [row.kind for row in flow.outbox(cid)]
+    assert kinds == ["assign", "reply"]
+    writes = [c["method"] for c in standin.calls if cid in c["path"] and c["method"] != "GET"]
+    assert writes == ["PUT", "POST"]
+    assert len(flow.replies(cid)) == 1
+
+
+def test_503_three_times_then_one_reply(flow, standin):
+    cid = flow.conversation()
+    standin.fail_next("POST", "/v2/conversations/*/messages", 503, times=3)
+    flow.customer_says(cid, "hello")
+    for _ in range(3):
+        flow.run()
+        assert flow.replies(cid) == []
+        flow.time_passes(400)
+    flow.run()
+    assert len(flow.replies(cid)) == 1
+    reply = flow.outbox(cid)[-1]
+    assert (reply.status, reply.attempts) == ("sent", 4)
+
+
+def test_429_waits_at_least_retry_after(flow, standin):
+    cid = flow.conversation()
+    standin.fail_next("PUT", "/v2/conversations/*", 429, retry_after=30)
+    flow.customer_says(cid, "hello")
+    before = utcnow()
+    flow.run()
+    assign, reply = flow.outbox(cid)
+    assert assign.status == "pending" and assign.last_status == 429
+    assert assign.next_attempt_at >= before + timedelta(seconds=30)
+    assert reply.status == "pending" and reply.attempts == 0  # order kept: waits behind it
+    flow.time_passes(29)
+    flow.run()
+    assert flow.replies(cid) == []
+    flow.time_passes(2)
+    flow.run()
+    assert len(flow.replies(cid)) == 1
+
+
+def test_a_permanent_error_fails_the_row_and_says_why(flow, standin, app):
+    cid = flow.conversation()
+    standin.fail_next("POST", "/v2/conversations/*/messages", 400,
+                      body={"code": 400, "status": "BAD_REQUEST", "message": "message too long"})
+    flow.customer_says(cid, "hello")
+    flow.run()
+    reply = flow.outbox(cid)[-1]
+    assert reply.status == "failed"
+    assert "message too long" in reply.last_error
+
+
+def test_a_rotated_token_pauses_delivery_until_a_new_one_is_saved(flow, standin, app, runner):
+    cid = flow.conversation()
+    standin.rotate_token("new-token")
+    flow.customer_says(cid, "hello")
+    flow.run()
+    flow.time_passes(400)
+    flow.run()
+    assert flow.replies(cid) == []
+    status = runner.invoke(args=["freshchat", "status"]).output
+    assert "status: token rejected" in status
+    with app.app_context():
+        assert integration.get().unauthorized_since_save >= 1
+    result = runner.invoke(args=connect_args(standin, **{"--token": "new-token"}))
+    assert result.exit_code == 0, result.output
+    flow.time_passes(400)
+    flow.run()
+    assert len(flow.replies(cid)) == 1
+    assert "status: connected" in runner.invoke(args=["freshchat", "status"]).output
+
+
+def test_a_takeover_cancels_a_reply_that_has_not_gone_out(flow, standin, app):
+    cid = flow.conversation()
+    standin.fail_next("PUT", "/v2/conversations/*", 503)
+    flow.customer_says(cid, "hello")
+    flow.run()  # the assignment failed once, so the reply is still queued
+    rep = standin.add_agent("rita@acme.test", "Rita", "Rep")
+    message = standin.add_message(cid, actor_type="agent", actor_id=rep["id"], text="Rita here")
+    flow.post(standin.message_event(message))
+    flow.time_passes(400)
+    flow.run()
+    kinds = {row.kind: row.status for row in flow.outbox(cid)}
+    assert kinds["reply"] == "cancelled"
+    assert flow.replies(cid) == []
+
+
+def test_rows_left_in_flight_go_out_again_after_a_restart(flow, standin, app):
+    cid = flow.conversation()
+    flow.customer_says(cid, "hello")
+    with app.app_context():
+        processing.process_next(cid, flow.worker.responder)
+        for row in db.session.scalars(db.select(OutboxItem)):
+            row.status = "sending"  # the process died mid-call
+        db.session.commit()
+        assert reset_in_flight() == 2
+    flow.run()
+    assert len(flow.replies(cid)) == 1

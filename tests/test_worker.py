@@ -1,0 +1,78 @@
+"""The worker: lanes per conversation, threads that wake on new events, restart safety."""
+
+from datetime import timedelta
+
+import pytest
+from flows import Flow
+from sqlalchemy import func, select
+
+from opencx_bridge import worker as worker_module
+from opencx_bridge.ai import AcknowledgingResponder
+from opencx_bridge.extensions import db
+from opencx_bridge.models import DedupKey, Event, utcnow
+from opencx_bridge.worker import Worker, prune_dedup_keys
+
+
+@pytest.fixture
+def flow(app, client, standin, connected):
+    return Flow(app, client, standin, connected)
+
+
+def test_a_conversation_lane_is_held_by_one_thread_at_a_time(app):
+    worker = Worker(app, threads=2, responder=AcknowledgingResponder())
+    assert worker._claim(("event", "c1"))
+    assert not worker._claim(("event", "c1"))
+    assert worker._claim(("event", "c2"))
+    worker._release(("event", "c1"))
+    assert worker._claim(("event", "c1"))
+
+
+def test_events_stored_before_a_restart_are_processed_by_the_next_worker(flow, app, standin):
+    cid = flow.conversation()
+    flow.customer_says(cid, "sent while the worker was down")
+    with app.app_context():
+        assert db.session.scalar(select(Event.status)) == "pending"
+    Worker(app, threads=1, responder=AcknowledgingResponder()).run_once()
+    flow.run()
+    assert len(flow.replies(cid)) == 1
+
+
+def test_threads_answer_several_conversations_and_wake_on_new_events(flow, app, standin):
+    running = worker_module.start(app)
+    try:
+        assert worker_module.status(app) == "alive"
+        conversations = [flow.conversation() for _ in range(5)]
+        for cid in conversations:
+            flow.customer_says(cid, "hi")
+        standin.wait_for(lambda: all(flow.replies(cid) for cid in conversations), timeout=20)
+    finally:
+        running.stop()
+    assert all(len(flow.replies(cid)) == 1 for cid in conversations)
+    assert not running.alive
+
+
+def test_slow_freshchat_calls_do_not_serialise_conversations(flow, app, standin):
+    standin.delay("POST", "/v2/conversations/*/messages", 1.0)
+    running = worker_module.start(app)
+    try:
+        conversations = [flow.conversation() for _ in range(4)]
+        for cid in conversations:
+            flow.customer_says(cid, "hi")
+        standin.wait_for(lambda: all(flow.replies(cid) for cid in conversations), timeout=20)
+    finally:
+        running.stop()
+    posts = sorted(c["at"] for c in standin.calls if c["method"] == "POST")
+    assert posts[-1] - posts[0] < 2.5, "replies to different conversations went out one by one"
+
+
+def test_old_dedup_keys_are_pruned(app):
+    with app.app_context():
+        db.session.add(DedupKey(key="old", seen_at=utcnow() - timedelta(hours=25)))
+        db.session.add(DedupKey(key="new", seen_at=utcnow()))
+        db.session.commit()
+        assert prune_dedup_keys() == 1
+        assert db.session.scalar(select(func.count()).select_from(DedupKey)) == 1
+
+
+def test_health_reports_the_worker(app, client):
+    assert client.get("/healthz").json["worker"] == "not running in this process"
