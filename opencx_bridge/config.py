@@ -25,6 +25,7 @@ DEFAULTS: dict[str, object] = {
 }
 
 SECRET_KEY_FILE = "secret_key"
+TEXT_KEYS = ("SECRET_KEY", "DATABASE_URL", "FRESHCHAT_API_BASE", "PUBLIC_URL", "LOG_LEVEL")
 
 
 def instance_path_from_env() -> str | None:
@@ -39,6 +40,9 @@ def load(app: Flask, test_config: dict | None) -> None:
     app.config.from_prefixed_env("OPENCX")
     if test_config:
         app.config.from_mapping(test_config)
+    for key in TEXT_KEYS:  # from_prefixed_env parses JSON: OPENCX_SECRET_KEY=123 is an int
+        if app.config.get(key) is not None:
+            app.config[key] = str(app.config[key])
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _instance_secret_key(Path(app.instance_path))

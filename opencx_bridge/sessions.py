@@ -12,7 +12,7 @@ STATUSES = ("open", "handed_off", "resolved")
 
 def find(identifier: str) -> ChatSession | None:
     identifier = identifier.strip()
-    if identifier.isdigit():
+    if identifier.isascii() and identifier.isdigit() and len(identifier) < 19:
         found = db.session.get(ChatSession, int(identifier))
         if found is not None:
             return found

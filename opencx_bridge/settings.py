@@ -7,6 +7,7 @@ pages read it, and the README documents every key (a test checks).
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -35,18 +36,23 @@ def _bool(text: str) -> bool:
     raise SettingError("expected true or false")
 
 
-def _positive_number(text: str) -> float:
-    try:
-        value = float(text)
-    except (TypeError, ValueError) as exc:
-        raise SettingError("expected a number") from exc
-    if not value > 0:
-        raise SettingError("expected a number above 0")
-    return value
+def _number_in(low: float, high: float) -> Callable[[str], float]:
+    """A parser for a finite number with low < value <= high."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except (TypeError, ValueError) as exc:
+            raise SettingError(f"expected a number, not {text!r}") from exc
+        if not math.isfinite(value) or not low < value <= high:
+            raise SettingError(f"expected a number above {low:g} and at most {high:g}")
+        return value
+
+    return parse
 
 
 SPECS: dict[str, Spec] = {spec.key: spec for spec in (
-    Spec("dedup_window_hours", 24.0, _positive_number,
+    Spec("dedup_window_hours", 24.0, _number_in(0, 24 * 30),
          "hours a webhook's dedup key is remembered; redeliveries inside it are dropped"),
     Spec("reopen_returns_to_ai", True, _bool,
          "a conversation reopened in Freshchat goes back to the AI (else it stays with humans)"),

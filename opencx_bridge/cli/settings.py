@@ -23,7 +23,7 @@ def show() -> None:
         click.echo(f"{key} = {json.dumps(value)}\t# {registry.SPECS[key].help}")
 
 
-@settings.command("set")
+@settings.command("set", context_settings={"ignore_unknown_options": True})
 @click.argument("key")
 @click.argument("value")
 @with_appcontext

@@ -30,6 +30,8 @@ def init_app(app: Flask) -> None:
 
 
 def _require_login():
+    if request.url_rule is None:
+        return None  # no such page or method: the 404/405 page says so, login or not
     endpoint = request.endpoint or ""
     if endpoint in PUBLIC_ENDPOINTS or endpoint.startswith("webhooks."):
         return None
