@@ -29,13 +29,13 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
-    csrf.init_app(app)
     htmx.init_app(app)
     login_manager.init_app(app)
 
     from . import cli, web, worker
 
-    web.init_app(app)
+    web.init_app(app)  # its login guard runs before CSRFProtect's check, registered next
+    csrf.init_app(app)
     cli.init_app(app)
     if app.config["AUTO_MIGRATE"]:
         from .schema import upgrade_to_head

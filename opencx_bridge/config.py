@@ -40,9 +40,10 @@ def load(app: Flask, test_config: dict | None) -> None:
     app.config.from_prefixed_env("OPENCX")
     if test_config:
         app.config.from_mapping(test_config)
-    for key in TEXT_KEYS:  # from_prefixed_env parses JSON: OPENCX_SECRET_KEY=123 is an int
-        if app.config.get(key) is not None:
-            app.config[key] = str(app.config[key])
+    for key in TEXT_KEYS:  # from_prefixed_env parses JSON (123 → int): keep what was typed
+        raw = os.environ.get(f"OPENCX_{key}")
+        if raw is not None and not (test_config and key in test_config):
+            app.config[key] = raw
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _instance_secret_key(Path(app.instance_path))
@@ -50,6 +51,9 @@ def load(app: Flask, test_config: dict | None) -> None:
         db_file = Path(app.instance_path) / "opencx_bridge.sqlite3"
         app.config["DATABASE_URL"] = f"sqlite:///{db_file}"
     app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
+    # Cookies the browser keeps to itself and does not send on cross-site posts.
+    for key in ("SESSION_COOKIE_SAMESITE", "REMEMBER_COOKIE_SAMESITE"):
+        app.config[key] = app.config.get(key) or "Lax"
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
 
 

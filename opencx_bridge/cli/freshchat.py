@@ -20,7 +20,9 @@ def freshchat() -> None:
 
 @freshchat.command("connect")
 @click.option("--domain", required=True, help="yourcompany.freshchat.com")
-@click.option("--token", required=True, help="API token (Admin Settings → Integrations & APIs).")
+@click.option("--token", prompt="Freshchat API token", hide_input=True,
+              help="API token (Admin Settings → Integrations & APIs); prompted when omitted, "
+                   "which keeps it out of the shell history.")
 @click.option("--agent-email", required=True, help="Email of the agent the AI answers as.")
 @click.option("--auto-handle-all/--assigned-only", default=None,
               help="Claim every unassigned chat, or answer only chats assigned to the AI agent.")
@@ -46,7 +48,18 @@ def connect(domain, token, agent_email, auto_handle_all, public_key_file) -> Non
     row = integration.save_connection(verified)
     click.echo(f"connected to {row.domain}; the AI answers as {row.default_agent_name} "
                f"<{row.default_agent_email}>")
-    click.echo(f"webhook URL: {integration.webhook_url(row)}")
+    try:
+        click.echo(f"webhook URL: {integration.webhook_url(row)}")
+    except SecretUnreadable:
+        raise click.ClickException(
+            "connected, but the webhook URL was saved under another SECRET_KEY and cannot be "
+            "shown; webhooks sent to it still arrive. To get a URL you can copy, run "
+            "`flask freshchat disconnect`, connect again and paste the new URL in Freshchat."
+        ) from None
+    if not current_app.config.get("PUBLIC_URL"):
+        click.echo("note: OPENCX_PUBLIC_URL is not set, so this URL assumes "
+                   f"{integration.public_base_url()}; set it to the address Freshchat reaches "
+                   "(the settings page shows the URL for the host you browse it from)")
     click.echo("In Freshchat: Admin Settings → Integrations & APIs → Webhooks: paste the URL and "
                "tick " + ", ".join(label for label, _, _ in integration.WEBHOOK_EVENTS) + ".")
 

@@ -11,6 +11,12 @@ from .forms import EmptyForm, FreshchatForm
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
 
+UNREADABLE_TOKEN = ("the saved token cannot be read since SECRET_KEY changed: paste the token "
+                    "again")
+UNREADABLE_URL = ("The webhook URL was saved under another SECRET_KEY and cannot be shown. "
+                  "Webhooks sent to it still arrive; to get a URL you can copy, Disconnect, "
+                  "connect again and paste the new URL in Freshchat.")
+
 
 @bp.get("/freshchat")
 def freshchat():
@@ -35,7 +41,11 @@ def save_freshchat():
     row = integration.get()
     token = form.access_token.data or ""
     if not token.strip() and row.access_token_enc:
-        token = secrets_box.decrypt(row.access_token_enc)  # blank field keeps the saved token
+        try:
+            token = secrets_box.decrypt(row.access_token_enc)  # blank field keeps the saved token
+        except secrets_box.SecretUnreadable:
+            form.access_token.errors.append(UNREADABLE_TOKEN)
+            return _render(form), 422
     connect_request = ConnectRequest(
         domain=form.domain.data,
         access_token=token,
@@ -70,13 +80,18 @@ def disconnect():
 
 def _render(form: FreshchatForm):
     row = integration.get()
+    try:
+        webhook_url, webhook_url_problem = integration.webhook_url(row), None
+    except secrets_box.SecretUnreadable:
+        webhook_url, webhook_url_problem = None, UNREADABLE_URL
     return render_template(
         "settings_freshchat.html",
         form=form,
         row=row,
         connected=integration.is_connected(row),
         token_mask=secrets_box.mask(row.access_token_enc),
-        webhook_url=integration.webhook_url(row),
+        webhook_url=webhook_url,
+        webhook_url_problem=webhook_url_problem,
         events=integration.WEBHOOK_EVENTS,
         disconnect_form=EmptyForm(),
     )
