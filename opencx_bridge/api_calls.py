@@ -1,4 +1,4 @@
-"""Freshchat calls made by the worker: one client per job, every call remembered.
+"""Freshchat calls made by the worker: one client per job, every call paced and remembered.
 
 The records go to the conversation's timeline with the job's own transaction, and
 errors update the integration's health (a 401 pauses delivery until the next Test & Save).
@@ -6,27 +6,62 @@ errors update the integration's health (a 401 pauses delivery until the next Tes
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 
-from . import integration, timeline
+from flask import current_app
+
+from . import integration, settings, timeline
+from .extensions import db
 from .freshchat import errors
 from .freshchat.client import CallRecord, FreshchatClient
 from .models import utcnow
+from .pacing import RateBudget
+
+BUDGET = "opencx_budget"
+
+
+def budget() -> RateBudget:
+    """The app's shared rate budget (created on first use)."""
+    app = current_app._get_current_object()
+    found = app.extensions.get(BUDGET)
+    if found is None:
+        found = RateBudget(db.engine, lambda: int(settings.get("freshchat_rate_limit_per_minute")),
+                           float(app.config["FRESHCHAT_RATE_WINDOW_SECONDS"]))
+        app.extensions[BUDGET] = found
+    return found
+
+
+def throttle(stopping: threading.Event | None = None):
+    """A client hook that spends one token per call, waiting when the budget is empty."""
+    shared = budget()
+
+    def wait_for_token() -> None:
+        if not shared.acquire(stopping):
+            raise errors.Unreachable("the bridge is shutting down; the call was not made")
+    return wait_for_token
 
 
 @dataclass
 class ApiJob:
     creds: integration.Credentials
+    stopping: threading.Event | None = None
     records: list[CallRecord] = field(default_factory=list)
     client: FreshchatClient | None = None
 
     def __enter__(self) -> ApiJob:
-        self.client = integration.client_for(self.creds, observer=self.records.append)
+        self.client = integration.client_for(self.creds, observer=self._observe,
+                                             throttle=throttle(self.stopping))
         return self
 
     def __exit__(self, *exc) -> None:
         if self.client is not None:
             self.client.close()
+
+    def _observe(self, record: CallRecord) -> None:
+        self.records.append(record)
+        if record.status == 429 or record.rate_limit_remaining == 0:
+            budget().drain()  # Freshchat counts differently than we do: trust it
 
     def write_timeline(self, conversation_id: str) -> None:
         """Add the calls made so far to the current transaction, then forget them."""

@@ -21,6 +21,7 @@ DEFAULTS: dict[str, object] = {
     "MAX_WEBHOOK_BYTES": 1024 * 1024,  # larger webhook bodies get 413
     "AUTO_MIGRATE": True,  # upgrade the database schema on start
     "FRESHCHAT_TIMEOUT": 10.0,  # seconds per Freshchat call
+    "FRESHCHAT_RATE_WINDOW_SECONDS": 60.0,  # the plan limit's window; shorter only in tests
     "LOG_LEVEL": "INFO",
 }
 

@@ -102,7 +102,8 @@ def check_public_key(text: str | None) -> str | None:
 
 
 def test_connection(
-    request: ConnectRequest, api_base: str | None = None, timeout: float = 10.0, session=None
+    request: ConnectRequest, api_base: str | None = None, timeout: float = 10.0, session=None,
+    throttle=None,
 ) -> VerifiedConnection:
     """Validate the input, then ask Freshchat; raise ConnectError on the first failure."""
     domain = normalise_domain(request.domain)
@@ -112,7 +113,8 @@ def test_connection(
         raise ConnectError("access_token", "access token: paste the API token from Freshchat")
     token = request.access_token.strip()
     base = api_base_for(domain, api_base)
-    with FreshchatClient(base, token, session=session, timeout=timeout) as client:
+    with FreshchatClient(base, token, session=session, timeout=timeout,
+                         throttle=throttle) as client:
         _check_credentials(client, domain)
         agent = _find_agent(client, domain, email)
     return VerifiedConnection(

@@ -23,12 +23,15 @@ WEBHOOK_EVENTS = (
 
 
 def get() -> Integration:
-    """The integration row, created empty on first use."""
+    """The integration row, created empty (and committed) on first use.
+
+    Committed at once so no caller holds SQLite's write lock while it then calls Freshchat
+    (the rate budget writes through its own connection and would wait on that lock)."""
     row = db.session.get(Integration, 1)
     if row is None:
-        row = Integration(id=1, status="disconnected", auto_handle_all=True)
-        db.session.add(row)
-        db.session.flush()
+        db.session.add(Integration(id=1, status="disconnected", auto_handle_all=True))
+        db.session.commit()
+        row = db.session.get(Integration, 1)
     return row
 
 
@@ -125,9 +128,10 @@ def credentials() -> Credentials | None:
     )
 
 
-def client_for(creds: Credentials, observer=None) -> FreshchatClient:
+def client_for(creds: Credentials, observer=None, throttle=None) -> FreshchatClient:
     timeout = float(current_app.config["FRESHCHAT_TIMEOUT"])
-    return FreshchatClient(creds.api_base, creds.token, timeout=timeout, observer=observer)
+    return FreshchatClient(creds.api_base, creds.token, timeout=timeout, observer=observer,
+                           throttle=throttle)
 
 
 def conversation_url(domain: str | None, app_id: str | None, conversation_id: str) -> str | None:

@@ -69,6 +69,14 @@ class RevokedWebhook(db.Model):
     last_hit_at: Mapped[datetime | None]
 
 
+class RateBucket(db.Model):
+    """The shared Freshchat call budget (see pacing.py); one row per bucket."""
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    tokens: Mapped[float]
+    updated: Mapped[float]  # epoch seconds: comparable across processes
+
+
 class Setting(db.Model):
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)  # JSON
@@ -182,7 +190,9 @@ class OutboxItem(db.Model):
     last_status: Mapped[int | None]
     last_error: Mapped[str | None] = mapped_column(Text)
     latency_ms: Mapped[float | None]
+    uncertain: Mapped[bool] = mapped_column(default=False)  # sent, but no answer seen
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    retried_at: Mapped[datetime | None]  # a person asked to retry: the horizon restarts
     sent_at: Mapped[datetime | None]
     response_id: Mapped[str | None] = mapped_column(String(64))
 

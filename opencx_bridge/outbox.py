@@ -1,27 +1,31 @@
 """Freshchat writes: a row first, then a request, in id order per conversation.
 
-Retries with backoff for what may work later (timeouts, 5xx, 429 with Retry-After); a
-rejected token pauses all delivery until the next Test & Save; other errors fail the row
-and say why.
+Retries with backoff for what may work later (timeouts, 5xx, 429 with Retry-After) up to
+the retry horizon; a rejected token pauses all delivery until the next Test & Save; other
+errors fail the row and say why. A message whose fate is unknown (timed out, or in flight
+when the process died) is looked for in the conversation before it is sent again.
 """
 
 from __future__ import annotations
 
 import json
 import random
-from datetime import timedelta
+import threading
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
-from . import api_calls, integration, timeline
+from . import api_calls, integration, settings, timeline
 from .extensions import db
 from .freshchat import errors
 from .models import ChatSession, Message, OutboxItem, utcnow
 
 WRITE_KINDS = ("assign", "unassign", "resolve")  # PUT /conversations/{id}
 MESSAGE_KINDS = ("reply", "note")  # POST /conversations/{id}/messages
-RETRY_HORIZON = timedelta(hours=24)
+# When backlogged, what the customer sees goes first (order inside a conversation is kept).
+PRIORITY = {"assign": 0, "reply": 0, "unassign": 1, "note": 1, "resolve": 2}
 MAX_BACKOFF_SECONDS = 300.0
+RECONCILE_SKEW = timedelta(minutes=2)
 
 
 def enqueue(conversation_id: str, kind: str, body: dict, idempotency_key: str) -> None:
@@ -40,6 +44,10 @@ def message_body(text: str, agent_id: str, private: bool = False) -> dict:
     }
 
 
+def message_text(item: OutboxItem) -> str:
+    return json.loads(item.body)["message_parts"][0]["text"]["content"]
+
+
 def cancel_pending_replies(conversation_id: str) -> int:
     result = db.session.execute(
         update(OutboxItem)
@@ -56,6 +64,21 @@ def retry_delay(attempts: int, retry_after: float | None = None, rand=random.ran
     return max(backoff, retry_after or 0.0)
 
 
+def lanes(limit: int = 500) -> list[str]:
+    """Conversations with a row due now, the most customer-visible head rows first."""
+    rows = db.session.execute(
+        select(OutboxItem.id, OutboxItem.conversation_id, OutboxItem.kind,
+               OutboxItem.next_attempt_at)
+        .where(OutboxItem.status.in_(("pending", "sending"))).order_by(OutboxItem.id).limit(limit)
+    ).all()
+    heads: dict[str, tuple] = {}
+    for row in rows:
+        heads.setdefault(row.conversation_id, row)
+    now = utcnow()
+    due = [row for row in heads.values() if row.next_attempt_at <= now]
+    return [row.conversation_id for row in sorted(due, key=lambda r: (PRIORITY[r.kind], r.id))]
+
+
 def head(conversation_id: str) -> OutboxItem | None:
     return db.session.scalar(
         select(OutboxItem)
@@ -65,7 +88,7 @@ def head(conversation_id: str) -> OutboxItem | None:
     )
 
 
-def deliver_next(conversation_id: str) -> bool:
+def deliver_next(conversation_id: str, stopping: threading.Event | None = None) -> bool:
     """Send the conversation's next due row. True when one was handled (sent or settled)."""
     item = head(conversation_id)
     if item is None or item.next_attempt_at > utcnow() or api_calls.delivery_paused():
@@ -75,11 +98,11 @@ def deliver_next(conversation_id: str) -> bool:
         return False
     item.status, item.attempts = "sending", item.attempts + 1
     db.session.commit()
-    with api_calls.ApiJob(creds) as job:
+    with api_calls.ApiJob(creds, stopping) as job:
         try:
-            response = _send(job.client, item)
+            response = _send_once(job.client, item, creds.agent_id)
         except errors.FreshchatError as exc:
-            _failed(item, exc, job)
+            _failed(item, exc)
         else:
             _sent(item, response, job, creds.agent_id)
         job.write_timeline(conversation_id)
@@ -87,18 +110,58 @@ def deliver_next(conversation_id: str) -> bool:
     return True
 
 
-def _send(client, item: OutboxItem) -> dict:
+def _send_once(client, item: OutboxItem, agent_id: str) -> dict:
     body = json.loads(item.body)
     if item.kind in WRITE_KINDS:
-        return client.update_conversation(item.conversation_id, body)
-    text = body["message_parts"][0]["text"]["content"]
-    return client.post_message(item.conversation_id, text, body["actor_id"],
+        return client.update_conversation(item.conversation_id, body)  # idempotent: repeat
+    if item.uncertain:
+        found = _find_delivered(client, item)
+        if found is not None:
+            timeline.add(item.conversation_id, "decision",
+                         f"{item.kind} was already in Freshchat (message {found.get('id')}): "
+                         "not sent again", {"outbox_id": item.id})
+            return found
+    return client.post_message(item.conversation_id, message_text(item), body["actor_id"],
                                message_type=body["message_type"])
+
+
+def _find_delivered(client, item: OutboxItem) -> dict | None:
+    """Our message in the conversation's newest page: same author, type and text, written
+    after the row was queued, and not already the proof of another row."""
+    body = json.loads(item.body)
+    page = client.list_messages(item.conversation_id, page=1, items_per_page=50)
+    claimed = set(db.session.scalars(
+        select(OutboxItem.response_id).where(OutboxItem.conversation_id == item.conversation_id,
+                                             OutboxItem.response_id.is_not(None))))
+    for message in page.get("messages") or []:
+        if (isinstance(message, dict)
+                and str(message.get("actor_id")) == body["actor_id"]
+                and (message.get("message_type") or "normal") == body["message_type"]
+                and _text_of(message) == message_text(item)
+                and str(message.get("id")) not in claimed
+                and _created(message) >= item.created_at - RECONCILE_SKEW):
+            return message
+    return None
+
+
+def _text_of(message: dict) -> str:
+    parts = message.get("message_parts") or []
+    return "\n".join(p["text"]["content"] for p in parts
+                     if isinstance(p, dict) and isinstance(p.get("text"), dict)
+                     and isinstance(p["text"].get("content"), str))
+
+
+def _created(message: dict) -> datetime:
+    try:
+        moment = datetime.fromisoformat(str(message.get("created_time")).replace("Z", "+00:00"))
+    except ValueError:
+        return datetime.max  # no usable time: do not rule it out on time
+    return moment.replace(tzinfo=None) - (moment.utcoffset() or timedelta(0))
 
 
 def _sent(item: OutboxItem, response: dict, job: api_calls.ApiJob, agent_id: str) -> None:
     record = job.records[-1] if job.records else None
-    item.status, item.sent_at = "sent", utcnow()
+    item.status, item.sent_at, item.uncertain = "sent", utcnow(), False
     item.last_status = record.status if record else None
     item.latency_ms = record.latency_ms if record else None
     item.last_error = None
@@ -113,36 +176,50 @@ def _add_to_transcript(item: OutboxItem, agent_id: str) -> None:
         select(ChatSession).where(ChatSession.conversation_id == item.conversation_id))
     if session is None:
         return
-    body = json.loads(item.body)
     db.session.add(Message(
         session_id=session.id, freshchat_message_id=item.response_id,
         author="ai" if item.kind == "reply" else "note", actor_id=agent_id,
-        text=body["message_parts"][0]["text"]["content"],
+        text=message_text(item),
     ))
     if item.kind == "reply":
         session.last_ai_reply_at = utcnow()
 
 
-def _failed(item: OutboxItem, exc: errors.FreshchatError, job: api_calls.ApiJob) -> None:
+def _failed(item: OutboxItem, exc: errors.FreshchatError) -> None:
     api_calls.note_failure(exc)
     item.last_status, item.last_error = exc.status, exc.message
+    if item.kind in MESSAGE_KINDS and isinstance(exc, errors.Timeout | errors.ServerError):
+        item.uncertain = True  # Freshchat may have stored it: look before sending again
     now = utcnow()
     if isinstance(exc, errors.Unauthorized):
         item.status = "pending"  # delivery pauses; resumes after a new token passes Test & Save
         return
-    if exc.retryable and now - item.created_at < RETRY_HORIZON:
+    horizon = timedelta(hours=settings.get("delivery_retry_horizon_hours"))
+    if exc.retryable and now - (item.retried_at or item.created_at) < horizon:
         delay = retry_delay(item.attempts, getattr(exc, "retry_after", None))
         item.status, item.next_attempt_at = "pending", now + timedelta(seconds=delay)
         return
     item.status = "failed"
-    timeline.add(item.conversation_id, "error",
-                 f"{item.kind} failed for good: {exc.message}", {"outbox_id": item.id})
+    why = "gave up after the retry horizon" if exc.retryable else "Freshchat refused it"
+    timeline.add(item.conversation_id, "error", f"{item.kind} failed ({why}): {exc.message}",
+                 {"outbox_id": item.id, "status": exc.status})
 
 
 def reset_in_flight() -> int:
-    """After a restart, rows left 'sending' go out again (the delivery issue adds a
-    did-Freshchat-get-it check before re-sending messages)."""
+    """After a restart, rows left 'sending' go out again, checked first for messages."""
     result = db.session.execute(
-        update(OutboxItem).where(OutboxItem.status == "sending").values(status="pending"))
+        update(OutboxItem).where(OutboxItem.status == "sending")
+        .values(status="pending", uncertain=True))
     db.session.commit()
+    return result.rowcount or 0
+
+
+def retry(item_ids: list[int] | None = None) -> int:
+    """Send failed rows again (all failed rows when no ids are given); the caller commits."""
+    query = update(OutboxItem).where(OutboxItem.status == "failed")
+    if item_ids is not None:
+        query = query.where(OutboxItem.id.in_(item_ids))
+    now = utcnow()
+    result = db.session.execute(query.values(status="pending", next_attempt_at=now,
+                                             retried_at=now, attempts=0))
     return result.rowcount or 0

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -34,7 +35,8 @@ def head_event(conversation_id: str | None) -> Event | None:
     )
 
 
-def process_next(conversation_id: str | None, responder: Responder) -> bool:
+def process_next(conversation_id: str | None, responder: Responder,
+                 stopping: threading.Event | None = None) -> bool:
     """Handle the conversation's oldest pending event if due. True when one was settled."""
     event = head_event(conversation_id)
     if event is None or (event.next_attempt_at and event.next_attempt_at > utcnow()):
@@ -52,7 +54,7 @@ def process_next(conversation_id: str | None, responder: Responder) -> bool:
         _postpone(event, NOT_CONNECTED_RETRY, "not connected to Freshchat")
         db.session.commit()
         return False
-    with api_calls.ApiJob(creds) as job:
+    with api_calls.ApiJob(creds, stopping) as job:
         return _process(event, parsed, creds, job, responder)
 
 

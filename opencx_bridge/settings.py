@@ -51,11 +51,28 @@ def _number_in(low: float, high: float) -> Callable[[str], float]:
     return parse
 
 
+def _whole_number_in(low: int, high: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(str(text).strip())
+        except ValueError as exc:
+            raise SettingError(f"expected a whole number, not {text!r}") from exc
+        if not low <= value <= high:
+            raise SettingError(f"expected a whole number from {low} to {high}")
+        return value
+
+    return parse
+
+
 SPECS: dict[str, Spec] = {spec.key: spec for spec in (
     Spec("dedup_window_hours", 24.0, _number_in(0, 24 * 30),
          "hours a webhook's dedup key is remembered; redeliveries inside it are dropped"),
     Spec("reopen_returns_to_ai", True, _bool,
          "a conversation reopened in Freshchat goes back to the AI (else it stays with humans)"),
+    Spec("freshchat_rate_limit_per_minute", 60, _whole_number_in(2, 100_000),
+         "your Freshchat plan's API limit; every call, reads included, stays under it"),
+    Spec("delivery_retry_horizon_hours", 24.0, _number_in(0, 24 * 30),
+         "how long a failing Freshchat call is retried before it is given up (dead-lettered)"),
 )}
 
 

@@ -18,7 +18,7 @@ from sqlalchemy import delete, func, select
 from . import outbox, processing, settings
 from .ai import AcknowledgingResponder, Responder
 from .extensions import db
-from .models import DedupKey, Event, OutboxItem, utcnow
+from .models import DedupKey, Event, utcnow
 
 log = logging.getLogger(__name__)
 EXTENSION = "opencx_worker"
@@ -82,16 +82,19 @@ class Worker:
         with self.app.app_context():
             try:
                 did_events = self._drain("event", _event_lanes(), self._events)
-                did_outbox = self._drain("outbox", _outbox_lanes(), outbox.deliver_next)
+                did_outbox = self._drain("outbox", outbox.lanes(), self._deliver)
                 self._housekeeping()
                 return did_events or did_outbox
             finally:
                 db.session.rollback()
                 db.session.remove()
 
+    def _deliver(self, conversation_id: str) -> bool:
+        return outbox.deliver_next(conversation_id, self._stopping)
+
     def _events(self, conversation_id: str | None) -> bool:
         try:
-            return processing.process_next(conversation_id, self.responder)
+            return processing.process_next(conversation_id, self.responder, self._stopping)
         except Exception as exc:  # noqa: BLE001 - park the event instead of spinning on it
             db.session.rollback()
             log.exception("event processing failed in conversation %s", conversation_id)
@@ -144,13 +147,6 @@ def prune_dedup_keys() -> int:
 def _event_lanes(limit: int = 50) -> list[str | None]:
     query = (select(Event.conversation_id).where(Event.status == "pending")
              .group_by(Event.conversation_id).order_by(func.min(Event.id)).limit(limit))
-    return list(db.session.scalars(query))
-
-
-def _outbox_lanes(limit: int = 50) -> list[str]:
-    query = (select(OutboxItem.conversation_id)
-             .where(OutboxItem.status.in_(("pending", "sending")))
-             .group_by(OutboxItem.conversation_id).order_by(func.min(OutboxItem.id)).limit(limit))
     return list(db.session.scalars(query))
 
 

@@ -36,6 +36,7 @@ class BridgeProcess:
             "OPENCX_FRESHCHAT_API_BASE": standin.base_url,
             "OPENCX_PUBLIC_URL": self.url,
             "OPENCX_LOG_LEVEL": "WARNING",
+            "OPENCX_FRESHCHAT_RATE_WINDOW_SECONDS": "1",
             **env,
         }
         self.process: subprocess.Popen | None = None
@@ -50,6 +51,7 @@ class BridgeProcess:
         return result
 
     def start(self) -> BridgeProcess:
+        self._close_log()
         log = open(self.folder / "bridge.log", "ab")  # noqa: SIM115 - closed in stop()
         self._log = log
         self.process = subprocess.Popen(
@@ -77,8 +79,18 @@ class BridgeProcess:
                 self.process.kill()
                 self.process.wait()
             self.process = None
+        self._close_log()
+
+    def kill(self) -> None:
+        """SIGKILL: the process dies mid-work, as in a crash or an OOM kill."""
+        self.process.kill()
+        self.process.wait(10)
+        self.process = None
+
+    def _close_log(self) -> None:
         if getattr(self, "_log", None):
             self._log.close()
+            self._log = None
 
     def log_text(self) -> str:
         path = self.folder / "bridge.log"

@@ -6,7 +6,7 @@ import pytest
 from conftest import connect_args
 from flows import Flow
 
-from opencx_bridge import integration, processing
+from opencx_bridge import integration, outbox, processing
 from opencx_bridge.extensions import db
 from opencx_bridge.models import OutboxItem, utcnow
 from opencx_bridge.outbox import reset_in_flight, retry_delay
@@ -127,5 +127,81 @@ def test_rows_left_in_flight_go_out_again_after_a_restart(flow, standin, app):
             row.status = "sending"  # the process died mid-call
         db.session.commit()
         assert reset_in_flight() == 2
+    flow.run()
+    assert len(flow.replies(cid)) == 1
+
+
+@pytest.fixture
+def app_config():
+    return {"FRESHCHAT_TIMEOUT": 0.5}  # the timeout tests wait this long, not 10 s
+
+
+def test_a_timeout_after_freshchat_stored_the_message_is_not_sent_again(flow, standin):
+    cid = flow.conversation()
+    standin.delay("POST", "/v2/conversations/*/messages", 1.5, times=1, then_apply=True)
+    flow.customer_says(cid, "hello")
+    flow.run()
+    reply = flow.outbox(cid)[-1]
+    assert (reply.status, reply.uncertain) == ("pending", True)
+    standin.wait_for(lambda: flow.replies(cid), timeout=5)  # Freshchat did store it
+    flow.time_passes(400)
+    flow.run()
+    reply = flow.outbox(cid)[-1]
+    assert reply.status == "sent"
+    assert reply.response_id == flow.replies(cid)[0]["id"]
+    assert len(flow.replies(cid)) == 1
+
+
+def test_a_timeout_before_freshchat_stored_it_sends_once_more(flow, standin):
+    cid = flow.conversation()
+    standin.delay("POST", "/v2/conversations/*/messages", 1.5, times=1, then_apply=False)
+    flow.customer_says(cid, "hello")
+    flow.run()
+    flow.time_passes(400)
+    flow.run()
+    assert len(flow.replies(cid)) == 1
+    assert flow.outbox(cid)[-1].status == "sent"
+
+
+def test_an_identical_earlier_reply_is_not_mistaken_for_the_lost_one(flow, standin, app):
+    cid = flow.conversation()
+    flow.customer_says(cid, "first")
+    flow.run()
+    assert len(flow.replies(cid)) == 1  # the acknowledgement text, sent and recorded
+    standin.delay("POST", "/v2/conversations/*/messages", 1.5, times=1, then_apply=False)
+    flow.customer_says(cid, "second")
+    flow.run()
+    flow.time_passes(400)
+    flow.run()
+    assert len(flow.replies(cid)) == 2  # same text, but the first one was already claimed
+
+
+def test_customer_visible_replies_go_before_resolutions_of_other_conversations(flow, app):
+    first, second = flow.conversation(), flow.conversation()
+    with app.app_context():
+        outbox.enqueue(first, "resolve", {"status": "resolved"}, "t:1")
+        outbox.enqueue(second, "reply", outbox.message_body("hi", "agent"), "t:2")
+        db.session.commit()
+        assert outbox.lanes() == [second, first]
+
+
+def test_a_transient_failure_past_the_horizon_is_given_up(flow, standin, app, runner):
+    runner.invoke(args=["settings", "set", "delivery_retry_horizon_hours", "0.001"])
+    cid = flow.conversation()
+    standin.fail_next("POST", "/v2/conversations/*/messages", 503, times=None)
+    flow.customer_says(cid, "hello")
+    flow.run()
+    with app.app_context():
+        row = db.session.scalar(db.select(OutboxItem).where(OutboxItem.kind == "reply"))
+        row.created_at -= timedelta(hours=1)
+        db.session.commit()
+    flow.time_passes(400)
+    flow.run()
+    reply = flow.outbox(cid)[-1]
+    assert reply.status == "failed"
+    standin.clear_faults()
+    with app.app_context():
+        assert outbox.retry() == 1
+        db.session.commit()
     flow.run()
     assert len(flow.replies(cid)) == 1

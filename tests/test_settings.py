@@ -20,7 +20,10 @@ def stored_rows() -> int:
 
 
 def test_a_fresh_bridge_has_the_documented_defaults(ctx):
-    assert settings.all_values() == {"dedup_window_hours": 24.0, "reopen_returns_to_ai": True}
+    values = settings.all_values()
+    assert values == {key: spec.default for key, spec in settings.SPECS.items()}
+    assert (values["dedup_window_hours"], values["reopen_returns_to_ai"]) == (24.0, True)
+    assert values["freshchat_rate_limit_per_minute"] == 60
     assert stored_rows() == 0
 
 

@@ -8,7 +8,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from .. import integration
+from .. import api_calls, integration
 from ..connection import ConnectError, ConnectRequest, test_connection
 from ..secrets_box import SecretUnreadable
 
@@ -42,7 +42,8 @@ def connect(domain, token, agent_email, auto_handle_all, public_key_file) -> Non
     request = ConnectRequest(domain, token, agent_email, auto_handle_all, public_key)
     try:
         verified = test_connection(request, api_base=current_app.config.get("FRESHCHAT_API_BASE"),
-                                   timeout=float(current_app.config["FRESHCHAT_TIMEOUT"]))
+                                   timeout=float(current_app.config["FRESHCHAT_TIMEOUT"]),
+                                   throttle=api_calls.throttle())
     except ConnectError as exc:
         raise click.ClickException(f"{exc.message}\nNothing was saved.") from exc
     row = integration.save_connection(verified)

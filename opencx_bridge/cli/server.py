@@ -11,6 +11,8 @@ from flask.cli import with_appcontext
 
 from .. import worker as worker_module
 
+SHUTDOWN_SECONDS = 5.0  # in-flight calls get this long; rows still open are checked on start
+
 
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
@@ -28,11 +30,17 @@ def serve(host: str, port: int, threads: int) -> None:
         running = worker_module.start(app)
     click.echo(f"opencx-bridge listening on http://{host}:{port} "
                f"(worker {'on' if running else 'off: run `flask worker` separately'})")
+    signal.signal(signal.SIGTERM, _interrupt)  # waitress stops cleanly on KeyboardInterrupt
     try:
         waitress_serve(app, host=host, port=port, threads=threads, ident="opencx-bridge")
     finally:
         if running:
-            running.stop()
+            running.stop(timeout=SHUTDOWN_SECONDS)
+            click.echo("worker stopped")
+
+
+def _interrupt(*_args) -> None:
+    raise KeyboardInterrupt
 
 
 @click.command("worker")
@@ -46,5 +54,5 @@ def worker() -> None:
         signal.signal(sig, lambda *_: stop.set())
     click.echo(f"worker running with {running.thread_count} thread(s); Ctrl+C to stop")
     stop.wait()
-    running.stop()
+    running.stop(timeout=SHUTDOWN_SECONDS)
     click.echo("worker stopped")

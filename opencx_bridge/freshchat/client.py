@@ -81,10 +81,12 @@ class FreshchatClient:
         session: requests.Session | None = None,
         timeout: float = 10.0,
         observer: Callable[[CallRecord], None] | None = None,
+        throttle: Callable[[], None] | None = None,
     ):
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.observer = observer
+        self.throttle = throttle  # called before every call: the shared rate budget
         self._token = token
         self._owns_session = session is None
         self._session = session if session is not None else requests.Session()
@@ -219,6 +221,8 @@ class FreshchatClient:
         json: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         """Send one call; return the JSON object or raise a FreshchatError subclass."""
+        if self.throttle is not None:
+            self.throttle()
         headers = {"Authorization": f"Bearer {self._token}", "Accept": "application/json"}
         if json is not None:
             headers["Content-Type"] = "application/json"

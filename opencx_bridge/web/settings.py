@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 
-from .. import integration, secrets_box
+from .. import api_calls, integration, secrets_box
 from ..connection import ConnectError, ConnectRequest, test_connection
 from .auth import require_admin
 from .forms import EmptyForm, FreshchatForm
@@ -58,6 +58,7 @@ def save_freshchat():
             connect_request,
             api_base=current_app.config.get("FRESHCHAT_API_BASE"),
             timeout=float(current_app.config["FRESHCHAT_TIMEOUT"]),
+            throttle=api_calls.throttle(),
         )
     except ConnectError as exc:
         getattr(form, exc.field).errors.append(exc.message)

@@ -1,0 +1,104 @@
+"""Delivery under faults, with the bridge as its own process and the stand-in misbehaving:
+every accepted customer message gets exactly one reply."""
+
+from __future__ import annotations
+
+import signal
+import time
+
+import pytest
+from bridge_process import BridgeProcess
+
+from opencx_bridge.standin import Standin
+from opencx_bridge.standin.testing import ADMIN_EMAIL, AI_EMAIL
+
+
+@pytest.fixture
+def st():
+    with Standin() as standin:
+        standin.admin = standin.add_agent(ADMIN_EMAIL, "Ada", "Admin")
+        standin.ai_agent = standin.add_agent(AI_EMAIL, "Aiden", "Bot")
+        standin.add_token(standin.token, owner_id=standin.admin["id"])
+        yield standin
+
+
+def start_bridge(folder, st, **env) -> BridgeProcess:
+    bridge = BridgeProcess(folder, st, **env)
+    output = bridge.cli("freshchat", "connect", "--domain", "acme.freshchat.com", "--token",
+                        st.token, "--agent-email", AI_EMAIL, "--auto-handle-all").stdout
+    st.webhook_url = output.split("webhook URL: ")[1].split()[0]
+    return bridge
+
+
+def chats(st, count: int) -> list[str]:
+    conversations = []
+    for _ in range(count):
+        user = st.add_user(email=None)
+        conversations.append(st.add_conversation(user["id"])["conversation_id"])
+    return conversations
+
+
+def replies(st, cid) -> list[dict]:
+    ai = st.ai_agent["id"]
+    return [m for m in st.messages(cid) if m["actor_type"] == "agent" and m["actor_id"] == ai
+            and m["message_type"] == "normal"]
+
+
+def test_sigkill_in_the_middle_of_twenty_conversations(tmp_path, st):
+    st.delay("POST", "/v2/conversations/*/messages", 0.4, then_apply=True)
+    bridge = start_bridge(tmp_path, st).start()
+    try:
+        conversations = chats(st, 20)
+        for cid in conversations:
+            st.customer_says(cid, "where is my order?")
+        st.wait_for(lambda: sum(bool(replies(st, c)) for c in conversations) >= 3, timeout=30)
+        bridge.kill()
+        bridge.start()
+        st.wait_for(lambda: all(replies(st, c) for c in conversations), timeout=60)
+        bridge.settle(timeout=30)
+        assert [len(replies(st, c)) for c in conversations] == [1] * 20
+    finally:
+        bridge.stop()
+
+
+def test_under_the_plans_rate_limit_eight_chats_are_answered_without_a_429(tmp_path, st):
+    window = 4.0  # 12 calls per 4 s stands for 12 per minute: the same pacing, 15x faster
+    st.rate_limit_per_minute, st.rate_window_seconds = 12, window
+    bridge = start_bridge(tmp_path, st, OPENCX_FRESHCHAT_RATE_WINDOW_SECONDS=str(window))
+    bridge.cli("settings", "set", "freshchat_rate_limit_per_minute", "12")
+    bridge.start()
+    try:
+        conversations = chats(st, 8)
+        for cid in conversations:
+            st.customer_says(cid, "hello?")
+        st.wait_for(lambda: all(replies(st, c) for c in conversations), timeout=90)
+        bridge.settle(timeout=30)
+        assert [len(replies(st, c)) for c in conversations] == [1] * 8
+        assert st.rejected_429 == 0
+    finally:
+        bridge.stop()
+
+
+def test_retry_after_is_honoured(tmp_path, st):
+    bridge = start_bridge(tmp_path, st).start()
+    try:
+        st.fail_next("POST", "/v2/conversations/*/messages", 429, retry_after=2)
+        [cid] = chats(st, 1)
+        st.customer_says(cid, "hi")
+        st.wait_for(lambda: replies(st, cid), timeout=20)
+        posts = [c for c in st.calls if c["method"] == "POST" and cid in c["path"]]
+        assert [c["status"] for c in posts] == [429, 201]
+        assert posts[1]["at"] - posts[0]["at"] >= 2.0
+    finally:
+        bridge.stop()
+
+
+def test_sigterm_stops_the_bridge_cleanly(tmp_path, st):
+    bridge = start_bridge(tmp_path, st).start()
+    started = time.monotonic()
+    bridge.process.send_signal(signal.SIGTERM)
+    assert bridge.process.wait(15) == 0
+    assert time.monotonic() - started < 10
+    bridge.process = None
+    bridge.stop()
+    assert "worker stopped" in bridge.log_text()
