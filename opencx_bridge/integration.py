@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 from dataclasses import dataclass
 
 from flask import current_app, has_request_context, request
 
-from . import secrets_box
+from . import secrets_box, settings
 from .connection import VerifiedConnection
 from .extensions import db
 from .freshchat.client import FreshchatClient, api_base_for
+from .freshchat.signature import fingerprint, load_public_key
 from .models import Integration, RevokedWebhook, utcnow
 
 WEBHOOK_PATH = "/webhooks/freshchat/"
@@ -39,9 +41,10 @@ def is_connected(row: Integration) -> bool:
     return bool(row.domain and row.access_token_enc and row.default_agent_id)
 
 
-def save_connection(verified: VerifiedConnection) -> Integration:
+def save_connection(verified: VerifiedConnection, who: str = "cli") -> Integration:
     """Store a connection that passed Test & Save; keep the webhook URL when there is one."""
     row = get()
+    _audit(row, verified, who)
     row.domain = verified.domain
     row.access_token_enc = secrets_box.encrypt(verified.access_token)
     row.default_agent_id = verified.agent_id
@@ -65,10 +68,12 @@ def save_connection(verified: VerifiedConnection) -> Integration:
     return row
 
 
-def disconnect() -> bool:
+def disconnect(who: str = "cli") -> bool:
     """Forget the credentials and revoke the webhook URL. False when nothing was connected."""
     row = get()
     had_anything = bool(row.domain or row.webhook_token_digest)
+    if had_anything:
+        settings.record_change(who, "freshchat_connection", row.domain or "-", "disconnected")
     if row.webhook_token_digest:
         db.session.add(RevokedWebhook(token_digest=row.webhook_token_digest))
     for field in ("domain", "access_token_enc", "default_agent_id", "default_agent_email",
@@ -78,6 +83,32 @@ def disconnect() -> bool:
     row.status = "disconnected"
     db.session.commit()
     return had_anything
+
+
+def _audit(row: Integration, verified: VerifiedConnection, who: str) -> None:
+    """Record each Freshchat setting that changes; the token only as "changed"."""
+    changes = {
+        "freshchat_domain": (row.domain, verified.domain),
+        "freshchat_default_agent_email": (row.default_agent_email, verified.agent_email),
+        "freshchat_auto_handle_all": (row.auto_handle_all if row.domain else None,
+                                      verified.auto_handle_all),
+        "freshchat_webhook_public_key": (_key_label(row.webhook_public_key),
+                                         _key_label(verified.webhook_public_key)),
+    }
+    for key, (old, new) in changes.items():
+        if old != new:
+            settings.record_change(who, key, json.dumps(old), json.dumps(new))
+    try:
+        old_token = secrets_box.decrypt(row.access_token_enc) if row.access_token_enc else None
+    except secrets_box.SecretUnreadable:
+        old_token = "(unreadable)"
+    if old_token != verified.access_token:
+        settings.record_change(who, "freshchat_access_token", secrets_box.mask(old_token) or '""',
+                               secrets_box.mask(verified.access_token))
+
+
+def _key_label(text: str | None) -> str | None:
+    return f"key {fingerprint(load_public_key(text))}" if text else None
 
 
 def webhook_token(row: Integration) -> str | None:

@@ -83,6 +83,17 @@ class Setting(db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class SettingChange(db.Model):
+    """The audit trail: who changed which setting when, old → new (secrets masked)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    who: Mapped[str] = mapped_column(String(320))
+    key: Mapped[str] = mapped_column(String(64))
+    old: Mapped[str] = mapped_column(Text)
+    new: Mapped[str] = mapped_column(Text)
+
+
 class DedupKey(db.Model):
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
     seen_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
@@ -149,6 +160,7 @@ class ChatSession(db.Model):
     last_customer_message_at: Mapped[datetime | None]
     last_ai_reply_at: Mapped[datetime | None]
     resolved_at: Mapped[datetime | None]
+    auto_resolve_at: Mapped[datetime | None] = mapped_column(index=True)  # customer quiet until
 
 
 class Message(db.Model):
@@ -199,3 +211,4 @@ class OutboxItem(db.Model):
     __table_args__ = (
         Index("ix_outbox_status_conversation", "status", "conversation_id", "id"),
     )
+from .kb.models import Article  # noqa: E402,F401 - registered with the metadata

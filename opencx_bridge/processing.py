@@ -9,23 +9,24 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from . import api_calls, contacts, integration, outbox, settings, timeline
-from .ai import Responder, ResponderError, Turn
-from .engine import Assign, CancelPendingReplies, ReplyToCustomer, decide
+from . import api_calls, effects, integration, outbox, replies, settings, timeline
+from .ai import Responder
+from .engine import ReplyToCustomer, decide
 from .engine import types as engine
 from .extensions import db
 from .facts import Facts, gather
 from .freshchat import errors
 from .freshchat.events import Event as ParsedEvent
 from .freshchat.events import PayloadError, parse_event
-from .models import ChatSession, Event, Message, utcnow
+from .models import ChatSession, Event, utcnow
 
 log = logging.getLogger(__name__)
 NOT_CONNECTED_RETRY = timedelta(seconds=30)
+MAX_CRASHES = 5
 
 
 def head_event(conversation_id: str | None) -> Event | None:
@@ -36,10 +37,11 @@ def head_event(conversation_id: str | None) -> Event | None:
 
 
 def process_next(conversation_id: str | None, responder: Responder,
-                 stopping: threading.Event | None = None) -> bool:
+                 stopping: threading.Event | None = None, now: datetime | None = None) -> bool:
     """Handle the conversation's oldest pending event if due. True when one was settled."""
+    now = now or utcnow()
     event = head_event(conversation_id)
-    if event is None or (event.next_attempt_at and event.next_attempt_at > utcnow()):
+    if event is None or (event.next_attempt_at and event.next_attempt_at > now):
         return False
     try:
         parsed = parse_event(json.loads(event.payload))
@@ -55,10 +57,11 @@ def process_next(conversation_id: str | None, responder: Responder,
         db.session.commit()
         return False
     with api_calls.ApiJob(creds, stopping) as job:
-        return _process(event, parsed, creds, job, responder)
+        return _process(event, parsed, creds, job, responder, now)
 
 
-def _process(event: Event, parsed: ParsedEvent, creds, job, responder: Responder) -> bool:
+def _process(event: Event, parsed: ParsedEvent, creds, job, responder: Responder,
+             now: datetime) -> bool:
     cid = parsed.conversation_id
     session = _session(cid)
     try:
@@ -73,11 +76,12 @@ def _process(event: Event, parsed: ParsedEvent, creds, job, responder: Responder
     rules = engine.Settings(ai_agent_id=creds.agent_id,
                             auto_handle_all=integration.get().auto_handle_all,
                             reopen_returns_to_ai=settings.get("reopen_returns_to_ai"))
-    state = _state(session, parsed, facts, rules)
-    decision = decide(parsed, state, rules, facts.names)
-    replies = _answers(decision, session, responder)
-    session = _save_session(session, parsed, facts, decision, creds.domain)
-    _apply(event, session, decision, replies, creds.agent_id)
+    decision = decide(parsed, _state(session, parsed, facts, rules), rules, facts.names)
+    plans = {index: replies.plan(action.question, session, responder, now)
+             for index, action in enumerate(decision.actions)
+             if isinstance(action, ReplyToCustomer)}  # outside any write: may be slow
+    session = effects.save_session(session, parsed, facts, decision, creds.domain)
+    effects.apply(event, session, decision, plans, creds.agent_id, responder, now)
     job.write_timeline(cid)
     _settle(event, "processed")
     db.session.commit()
@@ -108,100 +112,6 @@ def _state(session: ChatSession | None, parsed: ParsedEvent, facts: Facts,
         routing_mode=rules.routing_mode, assigned_agent_id=assigned)
 
 
-def _answers(decision: engine.Decision, session: ChatSession | None,
-             responder: Responder) -> dict[int, str]:
-    """Ask the responder for each reply the decision wants, outside any transaction."""
-    answers: dict[int, str] = {}
-    for index, action in enumerate(decision.actions):
-        if isinstance(action, ReplyToCustomer):
-            try:
-                answer = _responder_answer(responder, action.question, session)
-            except ResponderError as exc:
-                log.warning("responder failed: %s", exc)
-                continue
-            answers[index] = answer
-    return answers
-
-
-def _responder_answer(responder: Responder, question: str, session: ChatSession | None) -> str:
-    history = []
-    if session is not None:
-        rows = db.session.scalars(select(Message).where(Message.session_id == session.id)
-                                  .order_by(Message.id.desc()).limit(20))
-        history = [Turn(row.author, row.text) for row in reversed(list(rows))]
-    return responder.respond(question, history).text
-
-
-def _save_session(session, parsed: ParsedEvent, facts: Facts, decision, domain: str):
-    if session is None:
-        session = ChatSession(conversation_id=parsed.conversation_id,
-                              routing_mode=decision.state.routing_mode)
-        db.session.add(session)
-    _copy_ids(session, parsed, facts.conversation or {})
-    session.freshchat_url = integration.conversation_url(domain, session.app_id,
-                                                         session.conversation_id)
-    state = decision.state
-    session.status = state.status
-    session.assigned_agent_id = state.assigned_agent_id
-    session.assigned_agent_name = facts.names.get(state.assigned_agent_id or "")
-    session.pending_question = state.pending_question
-    session.awaiting_reply = state.pending_question is not None
-    session.handoff_reason = state.handoff_reason
-    if state.status == engine.RESOLVED and session.resolved_at is None:
-        session.resolved_at = utcnow()
-    elif state.status != engine.RESOLVED:
-        session.resolved_at = None
-    if facts.user_id and session.contact_id is None:
-        session.freshchat_user_id = facts.user_id
-        session.contact_id = contacts.link_user(facts.user_id, facts.user)
-    db.session.flush()
-    return session
-
-
-def _copy_ids(session: ChatSession, parsed: ParsedEvent, conversation: dict) -> None:
-    sources = [parsed.message, parsed.conversation]
-    for field in ("app_id", "channel_id", "freshchat_conversation_id", "freshchat_channel_id"):
-        for source in sources:
-            value = getattr(source, field, None) if source is not None else None
-            value = value or conversation.get(field)
-            if value and not getattr(session, field):
-                setattr(session, field, str(value))
-
-
-def _apply(event: Event, session: ChatSession, decision: engine.Decision,
-           replies: dict[int, str], agent_id: str) -> None:
-    cid = session.conversation_id
-    line = decision.transcript
-    if line is not None and not _message_known(line.message_id):
-        db.session.add(Message(session_id=session.id, freshchat_message_id=line.message_id,
-                               author=line.author, actor_id=line.actor_id, text=line.text))
-        if line.author == "customer":
-            session.last_customer_message_at = utcnow()
-    kind = {"skip": "skip", "ignore": "ignored"}.get(decision.outcome, "decision")
-    timeline.add(cid, kind, decision.reason, {"event_id": event.id, "action": event.action})
-    for note in decision.notes:
-        timeline.add(cid, "decision", note, {"event_id": event.id})
-    for index, action in enumerate(decision.actions):
-        key = f"event:{event.id}:{index}"
-        if isinstance(action, Assign):
-            outbox.enqueue(cid, "assign",
-                           {"status": "assigned", "assigned_agent_id": action.agent_id}, key)
-        elif isinstance(action, ReplyToCustomer) and index in replies:
-            outbox.enqueue(cid, "reply", outbox.message_body(replies[index], agent_id), key)
-        elif isinstance(action, ReplyToCustomer):
-            session.pending_question, session.awaiting_reply = action.question, True
-            timeline.add(cid, "error", "the responder gave no answer; the message stays unanswered")
-        elif isinstance(action, CancelPendingReplies):
-            cancelled = outbox.cancel_pending_replies(cid)
-            if cancelled:
-                timeline.add(cid, "decision", f"{cancelled} queued AI reply(s) cancelled")
-
-
-def _message_known(message_id: str) -> bool:
-    return db.session.scalar(
-        select(Message.id).where(Message.freshchat_message_id == message_id)) is not None
-
-
 def _settle(event: Event, status: str, error: str | None = None) -> None:
     event.status, event.processed_at, event.error = status, utcnow(), error
 
@@ -210,9 +120,6 @@ def _postpone(event: Event, delay: timedelta, why: str) -> None:
     event.attempts += 1
     event.next_attempt_at = utcnow() + delay
     event.error = why
-
-
-MAX_CRASHES = 5
 
 
 def park_after_crash(conversation_id: str | None, exc: Exception) -> None:

@@ -1,102 +1,82 @@
-"""Typed runtime settings stored in the database, each validated with a clear error.
+"""Runtime settings stored in the database, with an audit trail of every change.
 
-The registry is the single source of truth: `flask settings show/set` and the settings
-pages read it, and the README documents every key (a test checks).
+The keys, defaults and validation live in setting_specs.py.
 """
 
 from __future__ import annotations
 
 import json
-import math
-from collections.abc import Callable
-from dataclasses import dataclass
 
+from sqlalchemy import select
+
+from . import secrets_box
 from .extensions import db
-from .models import Setting, utcnow
+from .models import Setting, SettingChange, utcnow
+from .setting_specs import SPECS, SettingError, Spec
 
-
-class SettingError(ValueError):
-    pass
-
-
-@dataclass(frozen=True)
-class Spec:
-    key: str
-    default: object
-    parse: Callable[[str], object]
-    help: str
-
-
-def _bool(text: str) -> bool:
-    value = str(text).strip().lower()
-    if value in ("1", "true", "yes", "on"):
-        return True
-    if value in ("0", "false", "no", "off"):
-        return False
-    raise SettingError("expected true or false")
-
-
-def _number_in(low: float, high: float) -> Callable[[str], float]:
-    """A parser for a finite number with low < value <= high."""
-
-    def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except (TypeError, ValueError) as exc:
-            raise SettingError(f"expected a number, not {text!r}") from exc
-        if not math.isfinite(value) or not low < value <= high:
-            raise SettingError(f"expected a number above {low:g} and at most {high:g}")
-        return value
-
-    return parse
-
-
-def _whole_number_in(low: int, high: int) -> Callable[[str], int]:
-    def parse(text: str) -> int:
-        try:
-            value = int(str(text).strip())
-        except ValueError as exc:
-            raise SettingError(f"expected a whole number, not {text!r}") from exc
-        if not low <= value <= high:
-            raise SettingError(f"expected a whole number from {low} to {high}")
-        return value
-
-    return parse
-
-
-SPECS: dict[str, Spec] = {spec.key: spec for spec in (
-    Spec("dedup_window_hours", 24.0, _number_in(0, 24 * 30),
-         "hours a webhook's dedup key is remembered; redeliveries inside it are dropped"),
-    Spec("reopen_returns_to_ai", True, _bool,
-         "a conversation reopened in Freshchat goes back to the AI (else it stays with humans)"),
-    Spec("freshchat_rate_limit_per_minute", 60, _whole_number_in(2, 100_000),
-         "your Freshchat plan's API limit; every call, reads included, stays under it"),
-    Spec("delivery_retry_horizon_hours", 24.0, _number_in(0, 24 * 30),
-         "how long a failing Freshchat call is retried before it is given up (dead-lettered)"),
-)}
+__all__ = ["SPECS", "SettingError", "Spec", "all_values", "get", "set_value", "set_many",
+           "record_change", "recent_changes", "display"]
 
 
 def get(key: str):
     spec = SPECS[key]
     row = db.session.get(Setting, key)
-    return spec.default if row is None else json.loads(row.value)
+    if row is None:
+        return spec.default
+    value = json.loads(row.value)
+    return secrets_box.decrypt(value) if spec.secret and value else value
 
 
-def set_value(key: str, text: str) -> object:
-    """Validate and store; the caller commits."""
+def parse(key: str, text: str) -> object:
     if key not in SPECS:
         raise SettingError(f"unknown setting {key!r}; known: {', '.join(sorted(SPECS))}")
     try:
-        value = SPECS[key].parse(text)
+        return SPECS[key].parse(text)
     except SettingError as exc:
         raise SettingError(f"{key}: {exc}") from exc
+
+
+def set_value(key: str, text: str, who: str = "cli") -> object:
+    """Validate, store and audit one setting; the caller commits."""
+    return set_many({key: text}, who)[key]
+
+
+def set_many(texts: dict[str, str], who: str) -> dict[str, object]:
+    """Validate every value first, then store them all: nothing is half-saved."""
+    values = {key: parse(key, text) for key, text in texts.items()}
+    for key, value in values.items():
+        _store(key, value, who)
+    return values
+
+
+def _store(key: str, value: object, who: str) -> None:
+    spec = SPECS[key]
+    old = get(key)
+    if old == value:
+        return
+    stored = secrets_box.encrypt(value) if spec.secret and value else value
     row = db.session.get(Setting, key)
     if row is None:
-        db.session.add(Setting(key=key, value=json.dumps(value)))
+        db.session.add(Setting(key=key, value=json.dumps(stored)))
     else:
-        row.value = json.dumps(value)
-        row.updated_at = utcnow()
-    return value
+        row.value, row.updated_at = json.dumps(stored), utcnow()
+    record_change(who, key, display(key, old), display(key, value))
+
+
+def display(key: str, value: object) -> str:
+    """How a value is shown to people: secrets masked, everything else as JSON."""
+    if key in SPECS and SPECS[key].secret:
+        return secrets_box.mask(value if isinstance(value, str) else None) or '""'
+    return json.dumps(value, ensure_ascii=False)
+
+
+def record_change(who: str, key: str, old: str, new: str) -> None:
+    db.session.add(SettingChange(who=who, key=key, old=old, new=new))
+
+
+def recent_changes(limit: int = 200) -> list[SettingChange]:
+    return list(db.session.scalars(select(SettingChange).order_by(SettingChange.id.desc())
+                                   .limit(limit)))
 
 
 def all_values() -> dict[str, object]:

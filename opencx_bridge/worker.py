@@ -10,13 +10,14 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
 from flask import Flask
 from sqlalchemy import delete, func, select
 
-from . import outbox, processing, settings
-from .ai import AcknowledgingResponder, Responder
+from . import autoresolve, outbox, processing, settings
+from .ai import Responder, factory
 from .extensions import db
 from .models import DedupKey, Event, utcnow
 
@@ -24,19 +25,24 @@ log = logging.getLogger(__name__)
 EXTENSION = "opencx_worker"
 IDLE_POLL_SECONDS = 1.0
 HOUSEKEEPING_EVERY = 600.0
+AUTO_RESOLVE_EVERY = 1.0
 
 
 class Worker:
-    def __init__(self, app: Flask, threads: int, responder: Responder):
+    def __init__(self, app: Flask, threads: int, responder: Responder | None = None,
+                 clock: Callable[[], datetime] = utcnow):
         self.app = app
         self.thread_count = max(1, threads)
-        self.responder = responder
+        self.responder = responder  # None: the one the settings ask for, per question
+        self.clock = clock
         self._wakeup = threading.Condition()
         self._busy: set[tuple[str, str | None]] = set()
         self._busy_lock = threading.Lock()
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
         self._last_housekeeping = 0.0
+        self._last_auto_resolve = 0.0
+        self._scheduler = threading.Lock()
 
     # lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
@@ -94,7 +100,9 @@ class Worker:
 
     def _events(self, conversation_id: str | None) -> bool:
         try:
-            return processing.process_next(conversation_id, self.responder, self._stopping)
+            responder = self.responder or factory.build()
+            return processing.process_next(conversation_id, responder, self._stopping,
+                                           self.clock())
         except Exception as exc:  # noqa: BLE001 - park the event instead of spinning on it
             db.session.rollback()
             log.exception("event processing failed in conversation %s", conversation_id)
@@ -130,6 +138,13 @@ class Worker:
             self._busy.discard(key)
 
     def _housekeeping(self) -> None:
+        due = time.monotonic() - self._last_auto_resolve >= AUTO_RESOLVE_EVERY
+        if due and self._scheduler.acquire(blocking=False):  # one thread at a time
+            try:
+                self._last_auto_resolve = time.monotonic()
+                autoresolve.run_due(self.clock())
+            finally:
+                self._scheduler.release()
         now = time.monotonic()
         if now - self._last_housekeeping < HOUSEKEEPING_EVERY:
             return
@@ -159,7 +174,7 @@ def start(app: Flask, responder: Responder | None = None) -> Worker:
     worker = app.extensions.get(EXTENSION)
     if worker is None:
         threads = int(app.config["WORKER_THREADS"])
-        worker = Worker(app, threads, responder or AcknowledgingResponder())
+        worker = Worker(app, threads, responder)
         app.extensions[EXTENSION] = worker
         worker.start()
     return worker

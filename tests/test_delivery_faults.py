@@ -27,6 +27,7 @@ def start_bridge(folder, st, **env) -> BridgeProcess:
     output = bridge.cli("freshchat", "connect", "--domain", "acme.freshchat.com", "--token",
                         st.token, "--agent-email", AI_EMAIL, "--auto-handle-all").stdout
     st.webhook_url = output.split("webhook URL: ")[1].split()[0]
+    bridge.cli("settings", "set", "handoff_confidence_threshold", "0")  # answer, never hand off
     return bridge
 
 

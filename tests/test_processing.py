@@ -108,18 +108,20 @@ class BrokenResponder:
         raise ResponderError("model is down")
 
 
-def test_a_responder_failure_leaves_the_message_waiting_and_says_so(app, client, standin,
-                                                                    connected):
+def test_a_responder_failure_hands_off_instead_of_going_silent(app, client, standin,
+                                                              connected):
     flow = Flow(app, client, standin, connected, responder=BrokenResponder())
     cid = flow.conversation()
     flow.customer_says(cid, "hello")
     flow.run()
     row = session_of(app, cid)
-    assert row.awaiting_reply is True
-    assert row.pending_question == "hello"
-    with app.app_context():
-        assert any(e.kind == "error" for e in timeline.entries(cid))
-    assert flow.replies(cid) == []
+    assert row.status == "handed_off"
+    assert row.handoff_reason == "AI unavailable: model is down"
+    [message] = flow.replies(cid)
+    assert "member of our team" in message["message_parts"][0]["text"]["content"]
+    notes = [m for m in standin.messages(cid) if m["message_type"] == "private"]
+    assert "Reason: AI unavailable: model is down" in notes[0]["message_parts"][0]["text"][
+        "content"]
 
 
 class EchoResponder:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 from pathlib import Path
 
 import click
@@ -46,7 +47,7 @@ def connect(domain, token, agent_email, auto_handle_all, public_key_file) -> Non
                                    throttle=api_calls.throttle())
     except ConnectError as exc:
         raise click.ClickException(f"{exc.message}\nNothing was saved.") from exc
-    row = integration.save_connection(verified)
+    row = integration.save_connection(verified, who=f"cli ({getpass.getuser()})")
     click.echo(f"connected to {row.domain}; the AI answers as {row.default_agent_name} "
                f"<{row.default_agent_email}>")
     try:
@@ -69,7 +70,7 @@ def connect(domain, token, agent_email, auto_handle_all, public_key_file) -> Non
 @with_appcontext
 def disconnect() -> None:
     """Remove the credentials and revoke the webhook URL."""
-    if integration.disconnect():
+    if integration.disconnect(who=f"cli ({getpass.getuser()})"):
         click.echo("disconnected; the old webhook URL now answers 404")
     else:
         click.echo("nothing to disconnect")

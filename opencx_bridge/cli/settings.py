@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import getpass
 
 import click
 from flask.cli import with_appcontext
@@ -20,7 +20,7 @@ def settings() -> None:
 @with_appcontext
 def show() -> None:
     for key, value in registry.all_values().items():
-        click.echo(f"{key} = {json.dumps(value)}\t# {registry.SPECS[key].help}")
+        click.echo(f"{key} = {registry.display(key, value)}\t# {registry.SPECS[key].help}")
 
 
 @settings.command("set", context_settings={"ignore_unknown_options": True})
@@ -29,8 +29,8 @@ def show() -> None:
 @with_appcontext
 def set_(key: str, value: str) -> None:
     try:
-        stored = registry.set_value(key, value)
+        stored = registry.set_value(key, value, who=f"cli ({getpass.getuser()})")
     except registry.SettingError as exc:
         raise click.ClickException(str(exc)) from exc
     db.session.commit()
-    click.echo(f"{key} = {json.dumps(stored)}")
+    click.echo(f"{key} = {registry.display(key, stored)}")

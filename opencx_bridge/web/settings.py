@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask_login import current_user
 
 from .. import api_calls, integration, secrets_box
 from ..connection import ConnectError, ConnectRequest, test_connection
@@ -64,7 +65,7 @@ def save_freshchat():
         getattr(form, exc.field).errors.append(exc.message)
         flash("Nothing was saved: " + exc.message, "error")
         return _render(form), 422
-    integration.save_connection(verified)
+    integration.save_connection(verified, who=current_user.email)
     flash(f"Connected. The AI answers as {verified.agent_name}.", "success")
     return redirect(url_for("settings.freshchat"))
 
@@ -74,7 +75,7 @@ def disconnect():
     require_admin()
     if not EmptyForm().validate_on_submit():
         abort(400, "The form expired or was not sent from this dashboard: reload and retry.")
-    if integration.disconnect():
+    if integration.disconnect(who=current_user.email):
         flash("Disconnected. The old webhook URL now answers 404.", "info")
     return redirect(url_for("settings.freshchat"))
 

@@ -1,0 +1,46 @@
+"""Auto-resolve: after the AI's answer, a customer who stays quiet for
+`auto_resolve_after_minutes` gets the conversation resolved, with a private note."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+
+from . import integration, outbox, replies, settings, timeline
+from .extensions import db
+from .models import ChatSession, utcnow
+
+BATCH = 50
+
+
+def run_due(now: datetime) -> int:
+    """Resolve every open session whose quiet period ended; returns how many."""
+    creds = integration.credentials()
+    if creds is None:
+        return 0
+    due = list(db.session.scalars(
+        select(ChatSession).where(ChatSession.status == "open",
+                                  ChatSession.auto_resolve_at.is_not(None),
+                                  ChatSession.auto_resolve_at <= now)
+        .order_by(ChatSession.auto_resolve_at).limit(BATCH)))
+    for session in due:
+        _resolve(session, creds.agent_id, now)
+    if due:
+        db.session.commit()
+    return len(due)
+
+
+def _resolve(session: ChatSession, agent_id: str, now: datetime) -> None:
+    minutes = settings.get("auto_resolve_after_minutes")
+    note = replies.note_text(
+        f"Resolved automatically: the customer did not reply for {minutes:g} minute(s) after "
+        "the AI's answer.", None, replies.history(session), session)
+    key = f"autoresolve:{session.id}:{session.auto_resolve_at.isoformat()}"
+    cid = session.conversation_id
+    outbox.enqueue(cid, "note", outbox.message_body(note, agent_id, private=True), key + ":note")
+    outbox.enqueue(cid, "resolve", {"status": "resolved"}, key + ":resolve")
+    session.status, session.resolved_at, session.auto_resolve_at = "resolved", utcnow(), None
+    session.pending_question, session.awaiting_reply = None, False
+    timeline.add(cid, "decision", f"auto-resolved after {minutes:g} quiet minute(s)",
+                 {"due": now.isoformat()})

@@ -1,0 +1,95 @@
+"""Reading and writing articles: the dashboard and the importer both go through here.
+
+Writes are added to the session; the caller commits (one transaction per request/import).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from ..extensions import db
+from .models import Article
+
+MAX_QUESTION = 500
+MAX_TOPIC = 64
+
+
+class ArticleError(ValueError):
+    """An article that cannot be stored as given: the message says why, `field` where."""
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def normalise_topic(value: str | None) -> str | None:
+    cleaned = " ".join((value or "").split()).lower()
+    return cleaned or None
+
+
+def normalise_tags(value: str | None) -> str:
+    """"Shipping, canada ,,Delivery" → "shipping,canada,delivery" (lower-cased, deduplicated)."""
+    tags = (" ".join(tag.split()).lower() for tag in (value or "").split(","))
+    return ",".join(dict.fromkeys(tag for tag in tags if tag))
+
+
+def cleaned(question: str, answer: str, topic: str | None, tags: str | None) -> dict:
+    """The stored form of the fields, or ArticleError naming the first problem."""
+    question = " ".join((question or "").split())
+    answer = (answer or "").strip()
+    if not question:
+        raise ArticleError("empty question", "question")
+    if not answer:
+        raise ArticleError("empty answer", "answer")
+    if len(question) > MAX_QUESTION:
+        raise ArticleError(f"question longer than {MAX_QUESTION} characters", "question")
+    topic = normalise_topic(topic)
+    if topic and len(topic) > MAX_TOPIC:
+        raise ArticleError(f"topic longer than {MAX_TOPIC} characters", "topic")
+    return {"question": question, "answer": answer, "topic": topic,
+            "tags": normalise_tags(tags)}
+
+
+def listing(topic: str | None = None) -> list[Article]:
+    query = select(Article).order_by(Article.topic.is_(None), Article.topic, Article.question)
+    if topic:
+        query = query.where(Article.topic == normalise_topic(topic))
+    return list(db.session.scalars(query))
+
+
+def count() -> int:
+    return db.session.scalar(select(func.count(Article.id))) or 0
+
+
+def get(article_id: int) -> Article | None:
+    return db.session.get(Article, article_id)
+
+
+def by_source_key(key: str) -> Article | None:
+    return db.session.scalar(select(Article).where(Article.source_key == key))
+
+
+def create(question: str, answer: str, topic: str | None = None, tags: str | None = "",
+           source_key: str | None = None) -> Article:
+    article = Article(**cleaned(question, answer, topic, tags), source_key=source_key)
+    db.session.add(article)
+    db.session.flush()
+    return article
+
+
+def update(article: Article, question: str, answer: str, topic: str | None,
+           tags: str | None) -> bool:
+    """Apply the fields; True when something changed (updated_at moves only then)."""
+    changed = False
+    for name, value in cleaned(question, answer, topic, tags).items():
+        if getattr(article, name) != value:
+            setattr(article, name, value)
+            changed = True
+    if changed:
+        db.session.flush()
+    return changed
+
+
+def delete(article: Article) -> None:
+    db.session.delete(article)
+    db.session.flush()

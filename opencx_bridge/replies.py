@@ -1,0 +1,137 @@
+"""Turn "answer the customer" into what actually goes out: the AI's answer, or a handoff
+(customer message, private note, unassign). The rules are pure (engine/handoff.py); this
+module gathers their inputs: transcript, office hours, settings, the responder's answer.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from . import contacts, integration, settings
+from .ai import Answer, Responder, ResponderError, Turn
+from .ai.office_hours import OfficeHours, parse_holidays, parse_schedule
+from .ai.sentiment import overall
+from .ai.summary import summarise
+from .engine import handoff
+from .extensions import db
+from .models import ChatSession, Contact, Message
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """An answer to send, or a handoff (reason set) with its customer-visible message."""
+
+    text: str
+    reason: str | None = None
+    answer: Answer | None = None
+    turns: tuple[Turn, ...] = ()
+
+    @property
+    def is_handoff(self) -> bool:
+        return self.reason is not None
+
+
+def history(session: ChatSession | None, limit: int = 30) -> list[Turn]:
+    if session is None or session.id is None:
+        return []
+    rows = db.session.scalars(select(Message).where(Message.session_id == session.id)
+                              .order_by(Message.id.desc()).limit(limit))
+    return [Turn(row.author, row.text) for row in reversed(list(rows))]
+
+
+def office_hours_now(now: datetime) -> tuple[bool, str]:
+    """(open now?, "Monday 09:00 (Europe/Berlin)") from the settings; always open when no
+    schedule is set."""
+    schedule_text = settings.get("office_hours")
+    if not schedule_text:
+        return True, ""
+    hours = OfficeHours(parse_schedule(schedule_text), settings.get("office_hours_timezone"),
+                        parse_holidays(settings.get("office_hours_holidays")))
+    moment = now.replace(tzinfo=UTC)
+    return hours.is_open(moment), hours.describe_next_opening(moment)
+
+
+def plan(question: str, session: ChatSession | None, responder: Responder,
+         now: datetime) -> Plan:
+    turns = tuple(history(session))
+    office_open, next_opening = office_hours_now(now)
+    rules = handoff.HandoffRules(
+        confidence_threshold=settings.get("handoff_confidence_threshold"),
+        autopilot_topics=settings.get("autopilot_topics"),
+        humans_during_office_hours=settings.get("office_hours_mode") == "ai_outside_hours_only",
+    )
+    conversation = handoff.Conversation(
+        question=question,
+        earlier_customer_texts=handoff.customer_texts((t.author, t.text) for t in turns),
+        new_session=session is None or not any(t.author == "ai" for t in turns),
+        office_open=office_open,
+    )
+    reason = handoff.reason_before_answering(conversation, rules)
+    answer = None
+    if reason is None:
+        answer, error = _ask(responder, question, turns)
+        reason = handoff.reason_after_answering(answer, error, rules)
+    all_turns = (*turns, Turn("customer", question))
+    if reason is None:
+        return Plan(text=answer.text, answer=answer, turns=all_turns)
+    text = handoff.customer_message(office_open, settings.get("handoff_message"),
+                                    settings.get("handoff_message_offline"), next_opening)
+    return Plan(text=text, reason=reason, answer=answer, turns=all_turns)
+
+
+def _ask(responder: Responder, question: str, turns) -> tuple[Answer | None, str | None]:
+    try:
+        return responder.respond(question, list(turns)), None
+    except ResponderError as exc:
+        message = str(exc)
+        return None, message if message.startswith("AI unavailable") else \
+            f"AI unavailable: {message}"
+    except Exception as exc:  # noqa: BLE001 - a broken responder must not silence the bridge
+        log.exception("responder crashed")
+        return None, f"AI unavailable: {type(exc).__name__}"
+
+
+def note_text(title: str, reason: str | None, turns, session: ChatSession,
+              responder: Responder | None = None) -> str:
+    """The private note: summary, sentiment, reason, contact and the dashboard link."""
+    customer = [t.text for t in turns if t.author == "customer"]
+    return handoff.private_note(
+        title=title, reason=reason, summary=_summary(list(turns), responder),
+        sentiment=overall(customer), contact=_contact(session),
+        session_url=f"{integration.public_base_url()}/sessions/{session.id}",
+    )
+
+
+def _summary(turns: list[Turn], responder: Responder | None) -> str:
+    model_summary = getattr(responder, "summarise", None)
+    if model_summary is not None:
+        try:
+            return model_summary(turns)
+        except ResponderError as exc:
+            log.info("model summary failed, using the extractive one: %s", exc)
+    return summarise(turns)
+
+
+def _contact(session: ChatSession) -> str:
+    contact = db.session.get(Contact, session.contact_id) if session.contact_id else None
+    if contact is None:
+        return f"Freshchat user {session.freshchat_user_id or 'unknown'}"
+    parts = [contact.name or "", f"<{contact.email}>" if contact.email else "(no email)"]
+    if contact.phone:
+        parts.append(contact.phone)
+    return " ".join(p for p in parts if p)
+
+
+def auto_resolve_deadline(now: datetime) -> datetime | None:
+    minutes = float(settings.get("auto_resolve_after_minutes"))
+    return now + timedelta(minutes=minutes) if minutes > 0 else None
+
+
+__all__ = ["Plan", "auto_resolve_deadline", "contacts", "history", "note_text",
+           "office_hours_now", "plan"]
