@@ -89,8 +89,8 @@ class Worker:
             try:
                 did_events = self._drain("event", _event_lanes(), self._events)
                 did_outbox = self._drain("outbox", outbox.lanes(), self._deliver)
-                self._housekeeping()
-                return did_events or did_outbox
+                did_schedule = self._housekeeping()
+                return did_events or did_outbox or did_schedule
             finally:
                 db.session.rollback()
                 db.session.remove()
@@ -137,19 +137,21 @@ class Worker:
         with self._busy_lock:
             self._busy.discard(key)
 
-    def _housekeeping(self) -> None:
+    def _housekeeping(self) -> bool:
+        """The scheduler's jobs: auto-resolve each second, pruning every ten minutes."""
+        resolved = 0
         due = time.monotonic() - self._last_auto_resolve >= AUTO_RESOLVE_EVERY
         if due and self._scheduler.acquire(blocking=False):  # one thread at a time
             try:
                 self._last_auto_resolve = time.monotonic()
-                autoresolve.run_due(self.clock())
+                resolved = autoresolve.run_due(self.clock())
             finally:
                 self._scheduler.release()
         now = time.monotonic()
-        if now - self._last_housekeeping < HOUSEKEEPING_EVERY:
-            return
-        self._last_housekeeping = now
-        prune_dedup_keys()
+        if now - self._last_housekeeping >= HOUSEKEEPING_EVERY:
+            self._last_housekeeping = now
+            prune_dedup_keys()
+        return resolved > 0
 
 
 def prune_dedup_keys() -> int:

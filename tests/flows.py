@@ -10,15 +10,16 @@ from urllib.parse import urlsplit
 from opencx_bridge.ai import AcknowledgingResponder
 from opencx_bridge.extensions import db
 from opencx_bridge.freshchat.signature import sign
-from opencx_bridge.models import Event, OutboxItem
+from opencx_bridge.models import Event, OutboxItem, utcnow
 from opencx_bridge.worker import Worker
 
 
 class Flow:
-    def __init__(self, app, client, standin, webhook_url: str, responder=None):
+    def __init__(self, app, client, standin, webhook_url: str, responder=None, clock=None):
         self.app, self.client, self.standin = app, client, standin
         self.path = urlsplit(webhook_url).path
-        self.worker = Worker(app, threads=1, responder=responder or AcknowledgingResponder())
+        self.worker = Worker(app, threads=1, responder=responder or AcknowledgingResponder(),
+                             clock=clock or utcnow)
         standin.echo_webhooks = False  # nothing listens on HTTP here; tests post echoes by hand
 
     def conversation(self, email: str | None = None, assigned: str | None = None) -> str:
