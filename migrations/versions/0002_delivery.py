@@ -17,8 +17,8 @@ def upgrade():
     op.create_table(
         "rate_bucket",
         sa.Column("name", sa.String(length=32), nullable=False),
-        sa.Column("tokens", sa.Float(), nullable=False),
-        sa.Column("updated", sa.Float(), nullable=False),
+        sa.Column("tokens", sa.Double(), nullable=False),
+        sa.Column("updated", sa.Double(), nullable=False),
         sa.PrimaryKeyConstraint("name"),
     )
     with op.batch_alter_table("outbox_item") as batch:
