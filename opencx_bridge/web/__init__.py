@@ -10,7 +10,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from ..extensions import csrf, login_manager
-from . import ai_settings, auth, health, inbox, kb, settings, webhooks
+from . import ai_settings, auth, health, inbox, kb, security, settings, webhooks
 
 PUBLIC_ENDPOINTS = {"auth.login", "auth.setup", "health.healthz", "static", "htmx_js"}
 HTMX_DIR = Path(js_lib_htmx.__file__).parent / "static" / "htmx"
@@ -19,6 +19,7 @@ HTMX_DIR = Path(js_lib_htmx.__file__).parent / "static" / "htmx"
 def init_app(app: Flask) -> None:
     # Registered before CSRFProtect's own hook: an anonymous POST is sent to the login page.
     app.before_request(_require_login)
+    security.init_app(app)
     for module in (ai_settings, auth, health, inbox, kb, settings, webhooks):
         app.register_blueprint(module.bp)
     csrf.exempt(webhooks.bp)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from math import ceil
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -11,6 +12,7 @@ from .. import users
 from ..extensions import db
 from ..models import User
 from .forms import EmptyForm, FirstAdminForm, LoginForm
+from .security import login_throttle
 
 bp = Blueprint("auth", __name__)
 
@@ -48,10 +50,20 @@ def login():
         return redirect(_safe_next(request.args.get("next")))
     form = LoginForm()
     if form.validate_on_submit():
+        account = "account:" + (form.email.data or "").strip().lower()
+        address = "address:" + (request.remote_addr or "unknown")
+        throttle = login_throttle()
+        wait = throttle.wait_seconds(account, address)
+        if wait > 0:
+            form.password.errors.append(
+                f"Too many failed sign-ins. Wait {ceil(wait)} s and try again.")
+            return render_template("login.html", form=form), 429
         user = users.authenticate(form.email.data, form.password.data)
         if user is not None:
+            throttle.succeeded(account)
             login_user(user)
             return redirect(_safe_next(request.args.get("next")))
+        throttle.failed(account, address)
         form.password.errors.append("Wrong email or password.")
     return render_template("login.html", form=form)
 

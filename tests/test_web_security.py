@@ -1,0 +1,68 @@
+"""Security headers on every page, and sign-in throttling."""
+
+import pytest
+from conftest import ADMIN_PASSWORD, csrf_token
+
+from opencx_bridge import users
+from opencx_bridge.web.security import LoginThrottle
+
+
+@pytest.mark.parametrize("path", ["/setup", "/login", "/healthz", "/nope",
+                                  "/vendor/htmx.min.js", "/webhooks/freshchat/unknown"])
+def test_security_headers_are_on_every_response(client, path):
+    response = client.get(path) if not path.startswith("/webhooks") else client.post(path)
+    response.close()  # the htmx file response holds the file open until closed
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert "frame-ancestors 'none'" in csp
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["Referrer-Policy"] == "same-origin"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_session_cookies_are_httponly_and_samesite(app, client):
+    with app.app_context():
+        users.create("a@example.com", ADMIN_PASSWORD, "admin")
+    page = client.get("/login").get_data(as_text=True)
+    response = client.post("/login", data={"email": "a@example.com", "password": ADMIN_PASSWORD,
+                                           "csrf_token": csrf_token(page)})
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def attempt(client, email, password):
+    page = client.get("/login").get_data(as_text=True)
+    return client.post("/login", data={"email": email, "password": password,
+                                       "csrf_token": csrf_token(page)})
+
+
+def test_repeated_failures_slow_an_account_down(app, client):
+    with app.app_context():
+        users.create("a@example.com", ADMIN_PASSWORD, "admin")
+    for _ in range(LoginThrottle.FREE):
+        assert attempt(client, "a@example.com", "wrong password").status_code == 200
+    blocked = attempt(client, "a@example.com", ADMIN_PASSWORD)
+    assert blocked.status_code == 429
+    assert "Too many failed sign-ins" in blocked.get_data(as_text=True)
+
+
+def test_waits_double_and_expire():
+    clock = [0.0]
+    throttle = LoginThrottle(clock=lambda: clock[0])
+    for _ in range(LoginThrottle.FREE):
+        throttle.failed("account:a", "address:1")
+    assert throttle.wait_seconds("account:a") == LoginThrottle.BASE_WAIT
+    throttle.failed("account:a")
+    assert throttle.wait_seconds("account:a") == LoginThrottle.BASE_WAIT * 2
+    assert throttle.wait_seconds("account:b", "address:1") == LoginThrottle.BASE_WAIT
+    clock[0] += 10
+    assert throttle.wait_seconds("account:a") == 0
+    throttle.succeeded("account:a")
+    assert throttle.wait_seconds("account:a") == 0
+
+
+def test_the_wait_is_capped():
+    throttle = LoginThrottle(clock=lambda: 0.0)
+    for _ in range(40):
+        throttle.failed("account:a")
+    assert throttle.wait_seconds("account:a") == LoginThrottle.MAX_WAIT
