@@ -7,6 +7,7 @@ The intake wakes the threads; without a wake-up (another process) they poll ever
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -15,17 +16,19 @@ from datetime import datetime, timedelta
 
 from flask import Flask
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 
 from . import autoresolve, outbox, processing, settings
 from .ai import Responder, factory
 from .extensions import db
-from .models import DedupKey, Event, utcnow
+from .models import DedupKey, Event, Setting, utcnow
 
 log = logging.getLogger(__name__)
 EXTENSION = "opencx_worker"
 IDLE_POLL_SECONDS = 1.0
 HOUSEKEEPING_EVERY = 600.0
 AUTO_RESOLVE_EVERY = 1.0
+LAST_PRUNE_KEY = "_last_dedup_prune"  # private: not a runtime setting, read by the dedup page
 
 
 class Worker:
@@ -158,7 +161,22 @@ def prune_dedup_keys() -> int:
     cutoff = utcnow() - timedelta(hours=settings.get("dedup_window_hours"))
     result = db.session.execute(delete(DedupKey).where(DedupKey.seen_at < cutoff))
     db.session.commit()
+    _record_prune(result.rowcount or 0)
     return result.rowcount or 0
+
+
+def _record_prune(removed: int) -> None:
+    now = utcnow()
+    value = json.dumps({"at": now.isoformat(), "removed": removed})
+    row = db.session.get(Setting, LAST_PRUNE_KEY)
+    if row is None:
+        db.session.add(Setting(key=LAST_PRUNE_KEY, value=value, updated_at=now))
+    else:
+        row.value, row.updated_at = value, now
+    try:
+        db.session.commit()
+    except IntegrityError:  # another thread recorded its prune at the same moment
+        db.session.rollback()
 
 
 def _event_lanes(limit: int = 50) -> list[str | None]:

@@ -1,42 +1,17 @@
-"""The inbox (sessions, newest first, filtered by status) and a session's page."""
+"""The inbox: sessions newest first with status, contact, last message, reason, age and
+the Freshchat link; status filter, search, keyset pagination, the live partial."""
 
 import re
-from datetime import datetime
-from html import escape
+from datetime import datetime, timedelta
 
 import pytest
+from dashboard_data import add_call, add_messages, add_searchable, add_session, page, table_rows
 
-from opencx_bridge.extensions import db
-from opencx_bridge.models import ChatSession, Contact, Message, TimelineEntry
+from opencx_bridge import session_list
+from opencx_bridge.models import utcnow
 
 CONVERSATION = "7d1f3a5c-2b4e-4f60-9a8b-c1d2e3f4a5b6"
 URL = f"https://acme.freshchat.com/a/app-1/open/conversation/{CONVERSATION}"
-
-
-def add_session(app, conversation_id: str, status: str = "open", email: str | None = None,
-                name: str | None = None, **fields) -> int:
-    with app.app_context():
-        contact = None
-        if email or name:
-            contact = Contact(email=email, name=name)
-            db.session.add(contact)
-            db.session.flush()
-        row = ChatSession(conversation_id=conversation_id, routing_mode="auto", status=status,
-                          contact_id=contact.id if contact else None, **fields)
-        db.session.add(row)
-        db.session.commit()
-        return row.id
-
-
-def page(client, url: str, status: int = 200) -> str:
-    response = client.get(url)
-    assert response.status_code == status, response.get_data(as_text=True)[:500]
-    return response.get_data(as_text=True)
-
-
-def table_rows(html: str) -> list[str]:
-    body = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0] if "<tbody>" in html else ""
-    return re.findall(r"<tr>(.*?)</tr>", body, flags=re.S)
 
 
 @pytest.fixture
@@ -136,93 +111,166 @@ def test_an_unknown_status_is_a_bad_request_page_not_a_crash(admin, three, statu
     assert "Traceback" not in html
 
 
-# a session's page -------------------------------------------------------------------------
+
+
+# what a row shows -------------------------------------------------------------------------
+
+def test_a_row_shows_the_last_message_and_the_age(app, admin):
+    talked = add_session(app, "conv-talk", created_at=utcnow() - timedelta(minutes=5))
+    add_messages(app, talked, ("customer", "Where is my order?"), ("ai", "It ships today."))
+    add_session(app, "conv-quiet", created_at=utcnow() - timedelta(hours=3))
+    quiet, talk = table_rows(page(admin, "/"))
+    assert '<span class="who">AI:</span> It ships today.' in talk
+    assert "Where is my order" not in talk
+    assert ">5 min ago</time>" in talk
+    assert "no messages yet" in quiet and ">3 h ago</time>" in quiet
+    assert "no link yet" in quiet
+
+
+def test_a_long_message_is_cut_in_the_preview(app, admin):
+    session_id = add_session(app, "conv-long")
+    add_messages(app, session_id, ("customer", "word " * 100))
+    [row] = table_rows(page(admin, "/"))
+    assert "word " * 20 in row and "word " * 30 not in row
+
+
+def test_private_notes_are_left_out_of_the_preview(app, admin):
+    session_id = add_session(app, "conv-note")
+    add_messages(app, session_id, ("customer", "I want a person"), ("note", "AI handoff: ..."))
+    [row] = table_rows(page(admin, "/"))
+    assert '<span class="who">Customer:</span> I want a person' in row
+    assert "AI handoff" not in row
+
+
+# search -----------------------------------------------------------------------------------
 
 @pytest.fixture
-def conversation(app):
-    session_id = add_session(app, CONVERSATION, status="handed_off",
-                             email="minji.kim@example.com", name="Minji Kim",
-                             freshchat_url=URL, assigned_agent_name="Rita Rep",
-                             handoff_reason="a rep wrote")
-    with app.app_context():
-        for author, text in [("customer", "My order #1042 has not arrived yet."),
-                             ("ai", "Sorry to hear that, checking now."),
-                             ("agent", "Rita here, I will take it from here."),
-                             ("customer", "<script>alert(1)</script>")]:
-            db.session.add(Message(session_id=session_id, author=author, text=text))
-        for minute, kind, summary in [(15, "event", "message_create received"),
-                                      (16, "call", "reply sent (201)"),
-                                      (17, "decision", "handed off: a rep wrote")]:
-            db.session.add(TimelineEntry(conversation_id=CONVERSATION, kind=kind, summary=summary,
-                                         at=datetime(2026, 11, 24, 10, minute, 5)))
-        db.session.add(TimelineEntry(conversation_id="conv-other", kind="event",
-                                     summary="someone else's event"))
-        db.session.commit()
-    return session_id
+def searchable(app):
+    return add_searchable(app, CONVERSATION, URL)
 
 
-def assert_full_session_page(html: str, session_id: int) -> None:
-    assert f"Session #{session_id}" in html
-    assert '<span class="badge handed_off">handed_off</span>' in html
-    assert f"<code>{CONVERSATION}</code>" in html
-    assert f'<a href="{URL}" target="_blank" rel="noopener">Open in Freshchat</a>' in html
-    assert "Minji Kim minji.kim@example.com" in html
-    assert "assigned to Rita Rep" in html
-    assert "a rep wrote" in html
-
-    transcript = html.split("<h2>Transcript</h2>", 1)[1].split("</section>", 1)[0]
-    said = re.findall(r'<p class="msg (\w+)"><span class="who">\w+</span> (.*?)</p>', transcript)
-    assert said == [("customer", "My order #1042 has not arrived yet."),
-                    ("ai", "Sorry to hear that, checking now."),
-                    ("agent", "Rita here, I will take it from here."),
-                    ("customer", escape("<script>alert(1)</script>", quote=True))]
-
-    timeline = html.split("<h2>Timeline</h2>", 1)[1].split("</section>", 1)[0]
-    entries = re.findall(r'<li class="(\w+)"><time>([\d:]+)</time> <span class="kind">\w+</span>'
-                         r" (.*?)</li>", timeline)
-    assert entries == [("event", "10:15:05", "message_create received"),
-                       ("call", "10:16:05", "reply sent (201)"),
-                       ("decision", "10:17:05", "handed off: a rep wrote")]
-    assert "someone else" not in html
+def found(client, query: str) -> list[str]:
+    rows = table_rows(page(client, f"/?q={query}"))
+    return [re.search(r'href="/sessions/(\d+)"', row).group(1) for row in rows]
 
 
-def test_a_session_page_by_id_shows_transcript_and_timeline(admin, conversation):
-    assert_full_session_page(page(admin, f"/sessions/{conversation}"), conversation)
+def test_search_by_conversation_id_finds_the_session_with_its_contacts_email(admin, searchable):
+    html = page(admin, f"/?q={CONVERSATION}")
+    [row] = table_rows(html)
+    assert f'href="/sessions/{searchable["minji"]}"' in row
+    assert "minji.kim@example.com" in row
+    assert f'<a href="{URL}" target="_blank" rel="noopener">Open</a>' in row
+    assert f'value="{CONVERSATION}"' in html  # the search box keeps the query
 
 
-def test_a_session_page_by_conversation_id_shows_the_same(admin, conversation):
-    by_conversation = page(admin, f"/sessions/{CONVERSATION}")
-    assert_full_session_page(by_conversation, conversation)
+def test_search_by_session_id(admin, searchable):
+    assert found(admin, str(searchable["sam"])) == [str(searchable["sam"])]
 
 
-def test_a_session_without_messages_contact_or_link(app, admin):
-    session_id = add_session(app, "conv-bare")
-    html = page(admin, f"/sessions/{session_id}")
-    assert "No messages yet." in html
-    assert "Open in Freshchat" not in html
-    assert "<dd>unknown</dd>" in html
-    assert "assigned to nobody" in html
+@pytest.mark.parametrize("query", ["sam@example.com", "SAM@Example.com", "sam@", "parcel",
+                                  "PARCEL 100%"])
+def test_search_by_email_or_message_text(admin, searchable, query):
+    assert found(admin, query.replace("%", "%25")) == [str(searchable["sam"])]
 
 
-def test_the_inbox_links_to_each_session_page(admin, conversation):
+def test_search_by_part_of_an_email_finds_every_match_newest_first(admin, searchable):
+    assert found(admin, "example.com") == [str(searchable["sam"]), str(searchable["minji"])]
+
+
+@pytest.mark.parametrize("query", ["%25%25", "_", "nobody@example.org"])
+def test_wildcards_are_literal_and_a_miss_says_what_to_search_by(admin, searchable, query):
+    html = page(admin, f"/?q={query}")
+    assert table_rows(html) == []
+    assert "No session matches" in html
+    assert "contact email" in html
+    assert '<a href="/">Show all sessions</a>' in html
+
+
+def test_search_and_status_filter_combine(admin, searchable):
+    assert found(admin, "example.com&status=handed_off") == [str(searchable["sam"])]
+    html = page(admin, "/?q=canada&status=resolved")
+    assert "No session matches “canada” with this status." in html
+
+
+def test_the_status_links_keep_the_search(admin, searchable):
+    html = page(admin, "/?q=canada")
+    assert re.search(r'<a href="/\?status=open&amp;q=canada"\s*>AI handling</a>', html)
+    assert re.search(r'<a href="/\?q=canada" aria-current="page">All</a>', html)
+
+
+def test_message_text_is_searched_in_the_newest_messages_only(app, admin, searchable,
+                                                             monkeypatch):
+    monkeypatch.setattr(session_list, "MESSAGE_WINDOW", 1)  # only the newest message
+    assert found(admin, "canada") == [str(searchable["anon"])]
+    assert found(admin, "parcel") == []
+
+
+# pagination -------------------------------------------------------------------------------
+
+@pytest.fixture
+def seven(app, monkeypatch):
+    monkeypatch.setattr(session_list, "PAGE_SIZE", 3)
+    return [add_session(app, f"conv-{n}", status="resolved" if n % 2 else "open")
+            for n in range(1, 8)]
+
+
+def ids_on(client, url: str) -> list[int]:
+    return [int(n) for n in re.findall(r'<td data-label="Session"><a href="/sessions/(\d+)"',
+                                       page(client, url))]
+
+
+def test_older_pages_follow_by_key(admin, seven):
     html = page(admin, "/")
-    assert f'<a href="/sessions/{conversation}">#{conversation}</a>' in html
-    page(admin, f"/sessions/{conversation}")
+    assert ids_on(admin, "/") == [7, 6, 5]
+    assert '<a href="/?before=5" rel="next">Older &rarr;</a>' in html
+    assert "Newest" not in html
+    second = page(admin, "/?before=5")
+    assert ids_on(admin, "/?before=5") == [4, 3, 2]
+    assert '<a href="/">&larr; Newest</a>' in second
+    assert 'href="/?before=2"' in second
+    last = page(admin, "/?before=2")
+    assert ids_on(admin, "/?before=2") == [1]
+    assert "Older" not in last
 
 
-@pytest.mark.parametrize("identifier", ["999", "no-such-conversation"])
-def test_an_unknown_session_is_a_404_page(admin, conversation, identifier):
-    html = page(admin, f"/sessions/{identifier}", status=404)
-    assert "Not found" in html
-    assert f"no session with id or conversation id {identifier}" in html
-    assert '<a href="/">Back to the inbox</a>' in html
+def test_a_full_last_page_has_no_older_link(app, admin, seven):
+    assert ids_on(admin, "/?before=4") == [3, 2, 1]
+    assert "Older" not in page(admin, "/?before=4")
 
 
-def test_a_session_page_needs_a_login(app, client, conversation):
-    from opencx_bridge import users
+def test_paging_keeps_the_filter_and_the_search(admin, seven):
+    html = page(admin, "/?status=resolved")
+    assert ids_on(admin, "/?status=resolved") == [7, 5, 3]
+    assert 'href="/?status=resolved&amp;before=3"' in html
+    assert ids_on(admin, "/?status=resolved&before=3") == [1]
+    assert ids_on(admin, "/?q=conv-6") == [6]
 
-    with app.app_context():
-        users.create("admin@example.com", "correct horse battery", "admin")
-    response = client.get(f"/sessions/{conversation}")
-    assert response.status_code == 302
-    assert "/login" in response.headers["Location"]
+
+def test_past_the_oldest_session_says_so(admin, seven):
+    html = page(admin, "/?before=1")
+    assert "No older sessions." in html
+    assert '<a href="/">Back to the newest</a>' in html
+
+
+@pytest.mark.parametrize("before", ["abc", "-1", "1e3", "99999999999999999999"])
+def test_a_bad_before_is_a_bad_request(admin, before):
+    html = page(admin, f"/?before={before}", status=400)
+    assert "before must be a session id" in html
+
+
+def test_an_empty_connected_inbox_says_what_to_do_next(admin, connected):
+    html = page(admin, "/")
+    assert "send a test message" in html
+    assert "Message Created" in html
+
+
+def test_the_inbox_links_to_each_session_page(app, admin):
+    session_id = add_session(app, "conv-link")
+    assert f'<a href="/sessions/{session_id}">#{session_id}</a>' in page(admin, "/")
+    page(admin, f"/sessions/{session_id}")
+
+
+def test_the_inbox_shows_failed_calls_nowhere_but_loads_with_them(app, admin):
+    session_id = add_session(app, "conv-failed")
+    add_call(app, "conv-failed", status="failed", last_error="boom")
+    assert f'href="/sessions/{session_id}"' in page(admin, "/")

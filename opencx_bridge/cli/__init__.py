@@ -2,10 +2,10 @@
 
 from flask import Flask
 
-from . import freshchat, kb, outbox, server, sessions, settings, users
+from . import freshchat, kb, outbox, sandbox, server, sessions, settings, users
 
 
 def init_app(app: Flask) -> None:
     for command in (server.serve, server.worker, users.users, freshchat.freshchat,
-                    sessions.sessions, settings.settings, outbox.outbox, kb.kb):
+                    sessions.sessions, settings.settings, outbox.outbox, kb.kb, sandbox.sandbox):
         app.cli.add_command(command)

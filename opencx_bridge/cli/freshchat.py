@@ -1,4 +1,4 @@
-"""`flask freshchat connect|disconnect|status`."""
+"""`flask freshchat connect|disconnect|status|doctor`."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from .. import api_calls, integration
+from .. import api_calls, diagnostics, diagnostics_gather, integration
 from ..connection import ConnectError, ConnectRequest, test_connection
 from ..secrets_box import SecretUnreadable
 
@@ -102,6 +102,19 @@ def status() -> None:
     }
     for key, value in lines.items():
         click.echo(f"{key}: {value}")
+
+
+@freshchat.command("doctor")
+@with_appcontext
+def doctor() -> None:
+    """Check connection, agent, webhooks, routing, token and delivery; exit 1 on a failure."""
+    checks = diagnostics_gather.run()
+    for check in checks:
+        click.echo(f"{check.id} {check.status} {check.message}")
+        if check.status != diagnostics.OK and check.fix:
+            click.echo(f"  fix: {check.fix}")
+    if diagnostics.failed(checks):
+        raise SystemExit(1)
 
 
 def _status_text(status: str) -> str:

@@ -85,6 +85,8 @@ def _gate(st: Standin) -> Response | None:
     """Run before every route; a returned response short-circuits it."""
     g.delay = None
     g.echo = []
+    if request.blueprint in st.open_blueprints:  # pages for people (the sandbox), not the API
+        return None
     st.sleep(st.latency)
     denied = st.check_token(_bearer(), request.method)
     if denied:
@@ -106,6 +108,8 @@ def _gate(st: Standin) -> Response | None:
 
 def _finish(st: Standin, response: Response) -> Response:
     """Run after every request: rate headers, call log, echo webhooks, injected delay."""
+    if request.blueprint in st.open_blueprints:
+        return response
     response.headers.update(st.rate_headers())
     st.record_call(
         {
@@ -330,6 +334,7 @@ class Standin(WebhookState):
         super().__init__(token, domain, rate_limit_per_minute)
         self.admin: dict[str, Any] | None = None  # seeded agents, set by the pytest fixture
         self.ai_agent: dict[str, Any] | None = None
+        self.open_blueprints: set[str] = set()  # blueprints served without token, gate or log
         self.app = create_app(self)
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
@@ -340,20 +345,23 @@ class Standin(WebhookState):
         """http://127.0.0.1:PORT (only once started)."""
         if self._server is None:
             raise RuntimeError("the stand-in is not running; call start()")
-        return f"http://127.0.0.1:{self._server.server_port}"
+        host = self._server.server_address[0]
+        host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+        host = f"[{host}]" if ":" in host else host
+        return f"http://{host}:{self._server.server_port}"
 
     @property
     def base_url(self) -> str:
         """What the bridge uses as its Freshchat API base URL."""
         return self.url + "/v2"
 
-    def start(self) -> Standin:
-        """Serve on a free port in a daemon thread; slow requests do not block others."""
+    def start(self, port: int = 0, host: str = "127.0.0.1") -> Standin:
+        """Serve (on a free port unless given) in a daemon thread; slow requests do not block."""
         if self._server is not None:
             return self
         _ = self.private_key  # make the signing key now, not inside the first webhook
         self._stopping.clear()
-        server = make_server("127.0.0.1", 0, self.app, threaded=True, request_handler=_QuietHandler)
+        server = make_server(host, port, self.app, threaded=True, request_handler=_QuietHandler)
         self._server = server
         serve = partial(server.serve_forever, poll_interval=0.05)  # fast stop() in tests
         self._thread = threading.Thread(target=serve, name="standin-http", daemon=True)

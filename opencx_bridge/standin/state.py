@@ -224,6 +224,11 @@ class StandinState(TrafficState):
             self._interactions[cid] = str(random.randint(10**9, 10**10 - 1))
             return copy.deepcopy(conversation)
 
+    def conversations(self) -> list[dict[str, Any]]:
+        """Every conversation, oldest first."""
+        with self._lock:
+            return copy.deepcopy(list(self._conversations.values()))
+
     def conversation(self, cid: str) -> dict[str, Any] | None:
         with self._lock:
             conversation = self._conversations.get(cid)

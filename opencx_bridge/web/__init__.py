@@ -10,7 +10,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from ..extensions import csrf, login_manager
-from . import ai_settings, auth, health, inbox, kb, security, settings, webhooks
+from . import ai_settings, auth, diagnostics, health, inbox, kb, security, settings, webhooks
 
 PUBLIC_ENDPOINTS = {"auth.login", "auth.setup", "health.healthz", "static", "htmx_js"}
 HTMX_DIR = Path(js_lib_htmx.__file__).parent / "static" / "htmx"
@@ -20,7 +20,7 @@ def init_app(app: Flask) -> None:
     # Registered before CSRFProtect's own hook: an anonymous POST is sent to the login page.
     app.before_request(_require_login)
     security.init_app(app)
-    for module in (ai_settings, auth, health, inbox, kb, settings, webhooks):
+    for module in (ai_settings, auth, diagnostics, health, inbox, kb, settings, webhooks):
         app.register_blueprint(module.bp)
     csrf.exempt(webhooks.bp)
     login_manager.user_loader(auth.load_user)
@@ -38,6 +38,8 @@ def _require_login():
         return None
     if current_user.is_authenticated:
         return None
+    if request.headers.get("HX-Request"):  # a live poll after the login expired: reload
+        return "", 204, {"HX-Refresh": "true"}
     if auth.needs_first_admin():
         return redirect(url_for("auth.setup"))
     return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))

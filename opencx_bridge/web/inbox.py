@@ -1,34 +1,70 @@
-"""The inbox (sessions, newest first) and a session's page (transcript + timeline).
+"""The inbox (`/`): sessions newest first, filtered by status, searched, paged by key, and
+kept live by an htmx poll of `/inbox/rows` (204 while nothing changed).
 
-A first version: the dashboard issue adds live updates, search and pagination at scale.
+The session page's routes live in session_page.py, on this same blueprint.
 """
 
 from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request
 
-from .. import integration, sessions, timeline
+from .. import integration, session_list, sessions
+from ..models import utcnow
+from . import present
 
 bp = Blueprint("inbox", __name__)
+MAX_QUERY = 200
+
+
+@bp.app_template_filter("ago")
+def _ago(moment, now=None):
+    return present.ago(moment, now)
+
+
+@bp.app_context_processor
+def _labels():
+    return {"status_labels": present.STATUS_LABELS, "author_labels": present.AUTHOR_LABELS,
+            "kind_labels": present.KIND_LABELS}
 
 
 @bp.get("/")
 def index():
-    status = request.args.get("status") or None
-    if status not in (None, *sessions.STATUSES):
-        abort(400, f"unknown status {status!r}; use one of {', '.join(sessions.STATUSES)}")
-    rows = sessions.recent(status, limit=100)
-    contacts = {row.id: sessions.contact_of(row) for row in rows}
+    args = _list_args()
+    results, digest = _results(args)
     row = integration.get()
-    return render_template("inbox.html", rows=rows, contacts=contacts, status=status,
+    return render_template("inbox.html", args=args, results=results, digest=digest,
+                           status=args["status"], query=args["q"],
                            connected=integration.is_connected(row), integration=row)
 
 
-@bp.get("/sessions/<identifier>")
-def session(identifier: str):
-    row = sessions.find(identifier)
-    if row is None:
-        abort(404, f"no session with id or conversation id {identifier}")
-    return render_template("session.html", row=row, contact=sessions.contact_of(row),
-                           messages=sessions.transcript(row),
-                           entries=timeline.entries(row.conversation_id))
+@bp.get("/inbox/rows")
+def rows():
+    """The live part of the inbox, for htmx; 204 when the caller already shows it."""
+    results, digest = _results(_list_args())
+    if request.args.get("seen") == digest:
+        return "", 204
+    return render_template("_live.html", body=results, digest=digest, seen_id="inbox-seen")
+
+
+def _results(args: dict):
+    before = int(args["before"]) if args["before"] else None
+    page = session_list.fetch(args["status"], args["q"] or "", before)
+    connected = integration.is_connected(integration.get())
+    return present.live_fragment("_inbox_results.html", page=page, args=args, now=utcnow(),
+                                 connected=connected)
+
+
+def _list_args() -> dict:
+    """status, q and before from the query string, checked; only the set ones are kept
+    in links (url_for drops None)."""
+    status = request.args.get("status") or None
+    if status not in (None, *sessions.STATUSES):
+        abort(400, f"unknown status {status!r}; use one of {', '.join(sessions.STATUSES)}")
+    query = (request.args.get("q") or "").strip()[:MAX_QUERY] or None
+    before = request.args.get("before") or None
+    if before is not None and not (before.isascii() and before.isdigit() and len(before) < 19):
+        abort(400, f"before must be a session id (a number), not {before!r}")
+    return {"status": status, "q": query, "before": before}
+
+
+from . import session_page  # noqa: E402,F401 - adds the session page's routes to bp

@@ -1,0 +1,100 @@
+"""The Diagnostics page (the doctor's checks in a table) and the Dedup page's numbers."""
+
+import re
+from datetime import timedelta
+from html import escape
+
+from opencx_bridge.extensions import db
+from opencx_bridge.models import DedupKey, TimelineEntry, utcnow
+from opencx_bridge.worker import prune_dedup_keys
+
+CHECK_IDS = ["credentials", "default_agent", "agent_name", "webhook_traffic",
+             "resolution_events", "stale_webhook_url", "routing", "token", "delivery_backlog"]
+
+
+def page(client, url: str) -> str:
+    response = client.get(url)
+    assert response.status_code == 200, response.get_data(as_text=True)[:500]
+    return response.get_data(as_text=True)
+
+
+def rows(html: str) -> dict[str, str]:
+    """{check id: its table row}."""
+    return dict(re.findall(r'<tr id="check-([a-z_]+)"[^>]*>(.*?)</tr>', html, flags=re.S))
+
+
+def badge(row: str) -> str:
+    return re.search(r'<span class="badge (ok|warn|fail)">\1</span>', row)[1]
+
+
+def test_the_pages_need_a_login(client):
+    for url in ("/diagnostics", "/dedup"):
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response.headers["Location"].startswith(("/login", "/setup"))
+
+
+def test_each_check_is_a_row_with_a_badge_and_its_fix(admin, standin, connected):
+    html = page(admin, "/diagnostics")
+    found = rows(html)
+    assert list(found) == CHECK_IDS
+    assert {key: badge(row) for key, row in found.items()} == {
+        **dict.fromkeys(CHECK_IDS, "ok"), "webhook_traffic": "warn"}
+    assert "no webhook has arrived yet" in found["webhook_traffic"]
+    assert "tick Message Created" in found["webhook_traffic"]
+    assert "Test &amp; Save passes now" in found["credentials"]
+    assert "Run again" in html and 'href="/dedup"' in html
+    assert 'href="/diagnostics"' in html  # the nav link
+    assert standin.token not in html
+
+
+def test_a_deleted_agent_shows_as_a_failing_row(admin, standin, connected):
+    standin.delete_agent(standin.ai_agent["id"])
+    found = rows(page(admin, "/diagnostics"))
+    assert badge(found["default_agent"]) == "fail"
+    assert "handoff notes would go missing" in found["default_agent"]
+    assert escape("Admin Settings → Team") in found["default_agent"]
+
+
+def test_not_connected_says_so(admin):
+    html = page(admin, "/diagnostics")
+    found = rows(html)
+    assert badge(found["credentials"]) == "fail"
+    assert "not connected: run Test &amp; Save" in found["credentials"]
+    assert "At least one check fails" in html
+
+
+def test_the_dedup_page_shows_the_numbers(app, admin):
+    now = utcnow()
+    with app.app_context():
+        for key, hours in (("a", 1), ("b", 2), ("c", 23), ("d", 30)):
+            db.session.add(DedupKey(key=key, seen_at=now - timedelta(hours=hours)))
+        for hours in (0.5, 3, 26):
+            db.session.add(TimelineEntry(conversation_id="c1", kind="duplicate",
+                                         summary="duplicate message_create dropped",
+                                         at=now - timedelta(hours=hours)))
+        db.session.commit()
+    html = page(admin, "/dedup")
+    assert _value(html, "keys-in-window") == "3"
+    assert _value(html, "keys-total").startswith("4")
+    assert _value(html, "duplicates-24h") == "2"
+    assert "(1 d ago)" in _value(html, "oldest-key")
+    assert _value(html, "last-prune").startswith("never")
+    with app.app_context():
+        prune_dedup_keys()
+    html = page(admin, "/dedup")
+    assert _value(html, "keys-total") == "3"
+    assert _value(html, "last-prune").endswith("1 key(s) removed")
+    assert "redelivers webhooks" in html
+
+
+def test_an_empty_dedup_page(admin):
+    html = page(admin, "/dedup")
+    assert _value(html, "keys-in-window") == "0"
+    assert _value(html, "oldest-key") == "none yet"
+
+
+def _value(html: str, element_id: str) -> str:
+    match = re.search(rf'<dd id="{element_id}">(.*?)</dd>', html, flags=re.S)
+    assert match, element_id
+    return " ".join(re.sub(r"<[^>]+>", "", match[1]).split())
