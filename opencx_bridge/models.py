@@ -185,7 +185,10 @@ class TimelineEntry(db.Model):
     summary: Mapped[str] = mapped_column(Text)
     detail: Mapped[str | None] = mapped_column(Text)  # JSON
 
-    __table_args__ = (Index("ix_timeline_conversation", "conversation_id", "id"),)
+    __table_args__ = (
+        Index("ix_timeline_conversation", "conversation_id", "id"),
+        Index("ix_timeline_kind_at", "kind", "at"),  # diagnostics: duplicates, skips, 429s
+    )
 
 
 class OutboxItem(db.Model):
