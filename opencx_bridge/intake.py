@@ -13,6 +13,8 @@ from .extensions import db
 from .freshchat.events import KNOWN_ACTIONS, conversation_id_of, dedup_key
 from .models import DedupKey, Event, Integration, utcnow
 
+LAST_SEEN_PRECISION = timedelta(seconds=10)
+
 
 def store(payload: dict, raw: bytes, retry_count: int | None) -> str:
     """Return 'accepted', 'duplicate' or 'ignored'; the caller commits nothing itself."""
@@ -21,8 +23,9 @@ def store(payload: dict, raw: bytes, retry_count: int | None) -> str:
     conversation_id = conversation_id_of(payload)
     now = utcnow()
     integration = db.session.get(Integration, 1)
-    if integration is not None:
-        integration.last_webhook_at = now
+    last = integration.last_webhook_at if integration is not None else None
+    if integration is not None and (last is None or now - last > LAST_SEEN_PRECISION):
+        integration.last_webhook_at = now  # not on every webhook: that row is a hot spot
     if not _claim_key(key, now):
         if conversation_id:
             timeline.add(conversation_id, "duplicate", f"duplicate {action} dropped",

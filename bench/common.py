@@ -1,0 +1,352 @@
+"""Shared set-up for the benchmarks: a Freshchat stand-in and a real `flask serve` process.
+
+    with Bench() as bench:                 # temp instance, stand-in, bridge connected + KB
+        bench.bridge.url, bench.webhook_path, bench.standin
+        body, signature = bench.signed(bench.customer_message(cid, "hello"))
+
+Everything listens on 127.0.0.1 and is removed again on exit. Only the standard library and
+what the project already depends on are used. Not part of the test suite.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from opencx_bridge.freshchat.signature import sign
+from opencx_bridge.standin import Standin
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+FAQ_CSV = ROOT / "tests" / "fixtures" / "kb" / "faq.csv"
+ADMIN_EMAIL = "admin@acme.test"
+AI_EMAIL = "ai@acme.test"
+DOMAIN = "acme.freshchat.com"
+
+
+# -- numbers --------------------------------------------------------------------------------
+
+def percentile(values: Sequence[float], pct: float) -> float:
+    """Nearest-rank percentile (pct in 0..100); nan for no values."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    rank = max(1, math.ceil(pct / 100 * len(ordered)))
+    return ordered[min(rank, len(ordered)) - 1]
+
+
+def summary(seconds: Sequence[float]) -> dict[str, float]:
+    """p50/p95/p99/max of latencies given in seconds, returned in milliseconds."""
+    return {
+        "n": len(seconds),
+        "p50": percentile(seconds, 50) * 1000,
+        "p95": percentile(seconds, 95) * 1000,
+        "p99": percentile(seconds, 99) * 1000,
+        "max": (max(seconds) * 1000) if seconds else math.nan,
+    }
+
+
+def verdict(ok: bool) -> str:
+    return "ok" if ok else "MISSED"
+
+
+def cpu_busy(seconds: float = 1.0) -> float:
+    """Share of all CPUs busy over `seconds` (this process sleeps meanwhile); nan if unknown."""
+
+    def sample() -> tuple[int, int]:
+        with open("/proc/stat") as stat:
+            values = [int(v) for v in stat.readline().split()[1:]]
+        return sum(values), values[3] + values[4]  # total, idle + iowait
+
+    try:
+        total0, idle0 = sample()
+        time.sleep(seconds)
+        total1, idle1 = sample()
+    except (OSError, ValueError):
+        return math.nan
+    return 1 - (idle1 - idle0) / max(1, total1 - total0)
+
+
+def machine() -> str:
+    """Where the figures come from, and whether something else was using the CPU."""
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    busy = cpu_busy()
+    line = (f"{os.cpu_count()} CPU(s), {cpu}, Python {platform.python_version()}, "
+            f"{datetime.now(UTC):%Y-%m-%d}; CPU busy before the start: {busy:.0%}")
+    if busy > 0.10:
+        line += "\nwarning: something else is using the CPU; the figures will be lower"
+    return line
+
+
+# -- processes ------------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def proc_status_kib(pid: int, field: str) -> int | None:
+    """A "VmHWM"/"VmRSS"-style field of /proc/<pid>/status, in KiB (None if unavailable)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+class BridgeProcess:
+    """`flask --app app serve` on a free loopback port, with its own instance folder."""
+
+    def __init__(self, folder: Path, freshchat_api_base: str, **env: str):
+        self.folder = folder
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.database = folder / "bridge.sqlite3"
+        self.env = {
+            **os.environ,
+            "OPENCX_INSTANCE_PATH": str(folder / "instance"),
+            "OPENCX_DATABASE_URL": f"sqlite:///{self.database}",
+            "OPENCX_SECRET_KEY": "bench-secret",
+            "OPENCX_FRESHCHAT_API_BASE": freshchat_api_base,
+            "OPENCX_PUBLIC_URL": self.url,
+            "OPENCX_LOG_LEVEL": "WARNING",
+            **env,
+        }
+        self.process: subprocess.Popen | None = None
+        self._log = None
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None, "not started"
+        return self.process.pid
+
+    def cli(self, *args: str) -> str:
+        result = subprocess.run(
+            [sys.executable, "-m", "flask", "--app", "app", *args], cwd=ROOT, env=self.env,
+            capture_output=True, text=True, timeout=120,
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"flask {' '.join(args)} failed:\n{result.stdout}{result.stderr}")
+        return result.stdout
+
+    def start(self, threads: int = 8) -> BridgeProcess:
+        self._log = open(self.folder / "bridge.log", "ab")  # noqa: SIM115 - closed in stop()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "app", "serve", "--port", str(self.port),
+             "--threads", str(threads)],
+            cwd=ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(self.url + "/healthz", timeout=1).status_code == 200:
+                    return self
+            except requests.ConnectionError:
+                pass
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.1)
+        raise RuntimeError("bridge did not start:\n" + self.log_tail())
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+            self.process = None
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def log_tail(self, lines: int = 40) -> str:
+        path = self.folder / "bridge.log"
+        if not path.exists():
+            return ""
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+    def errors_logged(self) -> int:
+        """Lines at ERROR or above (tracebacks included) in the bridge's log."""
+        path = self.folder / "bridge.log"
+        if not path.exists():
+            return 0
+        text = path.read_text(errors="replace")
+        return text.count(" ERROR ") + text.count(" CRITICAL ")
+
+    def query(self, sql: str, *params: Any) -> list[tuple]:
+        with sqlite3.connect(self.database, timeout=30) as connection:
+            return connection.execute(sql, params).fetchall()
+
+    def backlog(self) -> tuple[int, int]:
+        """(events pending, outbox rows pending or sending)."""
+        row = self.query(
+            "SELECT (SELECT count(*) FROM event WHERE status = 'pending'),"
+            " (SELECT count(*) FROM outbox_item WHERE status IN ('pending', 'sending'))")
+        return row[0][0], row[0][1]
+
+    def settle(self, timeout: float, outbox: bool = True) -> tuple[int, int]:
+        """Wait (at most `timeout` s) for the worker to catch up; return what is left."""
+        deadline = time.monotonic() + timeout
+        while True:
+            events, items = self.backlog()
+            if events == 0 and (items == 0 or not outbox):
+                return events, items
+            if time.monotonic() >= deadline:
+                return events, items
+            time.sleep(0.2)
+
+    def peak_rss_mib(self) -> float:
+        kib = proc_status_kib(self.pid, "VmHWM")
+        return kib / 1024 if kib is not None else math.nan
+
+    def rss_mib(self) -> float:
+        kib = proc_status_kib(self.pid, "VmRSS")
+        return kib / 1024 if kib is not None else math.nan
+
+
+# -- the whole set-up -----------------------------------------------------------------------
+
+class Bench:
+    """Temp folder + stand-in + bridge process, connected, knowledge base imported."""
+
+    def __init__(self, *, rate_limit_per_minute: int = 100_000,
+                 handoff_confidence_threshold: float | None = None, threads: int = 8,
+                 standin: Standin | None = None, start: bool = True, **env: str):
+        self.rate_limit = rate_limit_per_minute
+        self.threshold = handoff_confidence_threshold
+        self.threads = threads
+        self.standin = standin or Standin()
+        self.start_bridge = start
+        self.env = env
+        self.folder = Path(tempfile.mkdtemp(prefix="opencx-bench-"))
+        self.bridge = BridgeProcess(self.folder, "http://127.0.0.1:0/v2", **env)
+        self.webhook_url = ""
+        self.webhook_path = ""
+
+    def __enter__(self) -> Bench:
+        try:
+            self._set_up()
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def _set_up(self) -> None:
+        st = self.standin
+        st.admin = st.add_agent(ADMIN_EMAIL, "Ada", "Admin")
+        st.ai_agent = st.add_agent(AI_EMAIL, "Aiden", "Bot")
+        st.add_token(st.token, owner_id=st.admin["id"])
+        st.start()
+        self.bridge.env["OPENCX_FRESHCHAT_API_BASE"] = st.base_url
+        key_file = self.folder / "freshchat_public_key.txt"
+        key_file.write_text(st.public_key_text)
+        out = self.bridge.cli("freshchat", "connect", "--domain", DOMAIN, "--token", st.token,
+                              "--agent-email", AI_EMAIL, "--auto-handle-all",
+                              "--public-key-file", str(key_file))
+        self.webhook_url = out.split("webhook URL: ")[1].split()[0]
+        self.webhook_path = "/" + self.webhook_url.split("/", 3)[3]
+        st.webhook_url = self.webhook_url
+        self.bridge.cli("kb", "import", str(FAQ_CSV))
+        self.bridge.cli("settings", "set", "freshchat_rate_limit_per_minute",
+                        str(self.rate_limit))
+        if self.threshold is not None:
+            self.bridge.cli("settings", "set", "handoff_confidence_threshold",
+                            str(self.threshold))
+        if self.start_bridge:
+            self.bridge.start(self.threads)
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.standin.stop_echo_worker()  # no echo webhooks to a bridge that is going away
+        self.bridge.stop()
+        self.standin.stop()
+        if os.environ.get("BENCH_KEEP"):
+            print(f"(kept {self.folder})")
+        else:
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+    # -- Freshchat side ---------------------------------------------------------------------
+
+    def new_conversation(self, number: int = 0) -> str:
+        st = self.standin
+        user = st.add_user(email=f"customer{number}@example.test", first_name="Casey",
+                           last_name=f"Customer{number}")
+        return st.add_conversation(user["id"])["conversation_id"]
+
+    def customer_message(self, cid: str, text: str) -> dict[str, Any]:
+        """A message_create webhook payload (a new message id each call), not yet sent."""
+        st = self.standin
+        user_id = st.conversation(cid)["users"][0]["id"]
+        message = st.add_message(cid, actor_type="user", actor_id=user_id, text=text)
+        return st.message_event(message)
+
+    def signed(self, payload: dict[str, Any]) -> tuple[bytes, str]:
+        """The body exactly as Freshchat sends it and its X-Freshchat-Signature."""
+        raw = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        return raw, sign(raw, self.standin.private_key)
+
+
+# -- the load generator, in its own process -------------------------------------------------
+
+def write_requests(path: Path, requests_: Iterable[tuple[bytes, str]]) -> int:
+    """Pre-signed webhooks for loadgen.py, one JSON line each; returns how many."""
+    count = 0
+    with path.open("w", encoding="utf-8") as out:
+        for raw, signature in requests_:
+            out.write(json.dumps({"body": raw.decode("utf-8"), "signature": signature}) + "\n")
+            count += 1
+    return count
+
+
+def run_load(port: int, path: str, *, threads: int, count: int, seconds: float,
+             requests_file: Path | None = None, rate: float = 0.0,
+             expect: str = "") -> dict[str, Any]:
+    """Run bench/loadgen.py in a separate process and return its JSON report."""
+    process = start_load(port, path, threads=threads, count=count, seconds=seconds,
+                         requests_file=requests_file, rate=rate, expect=expect)
+    return finish_load(process, timeout=seconds + 120)
+
+
+def start_load(port: int, path: str, *, threads: int, count: int, seconds: float,
+               requests_file: Path | None = None, rate: float = 0.0,
+               expect: str = "") -> subprocess.Popen:
+    """The same as run_load() but in the background; read with finish_load()."""
+    command = [sys.executable, str(BENCH / "loadgen.py"), "--port", str(port), "--path", path,
+               "--threads", str(threads), "--count", str(count), "--seconds", str(seconds),
+               "--rate", str(rate), "--expect", expect]
+    if requests_file is not None:
+        command += ["--requests-file", str(requests_file)]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def finish_load(process: subprocess.Popen, timeout: float) -> dict[str, Any]:
+    out, err = process.communicate(timeout=timeout)
+    if process.returncode != 0:
+        raise RuntimeError(f"loadgen failed:\n{out}{err}")
+    return json.loads(out)
