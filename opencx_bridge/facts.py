@@ -78,8 +78,10 @@ def _customer_id(event: Event, conversation: dict | None, session: ChatSession |
 
 def _agents_to_name(event: Event, session: ChatSession | None, conversation: dict | None):
     yield event.to_agent_id
-    yield event.assignor_id
-    yield event.by_id
+    if (event.assignor or "agent") == "agent":  # not "system" or "user": no agent to ask for
+        yield event.assignor_id
+    if (event.by or "agent") == "agent":
+        yield event.by_id
     if event.message and (event.message.actor_type or "").lower() == "agent":
         yield event.message.actor_id
     if session is not None:

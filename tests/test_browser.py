@@ -286,3 +286,19 @@ def test_the_inbox_on_a_phone(browser, bridge, st, request):
     finally:
         context.close()
     assert tab.errors == []
+
+
+def test_diagnostics_show_every_check_with_its_status_and_fix(signed_in, bridge, st):
+    page = signed_in.page
+    page.goto(bridge.url + "/diagnostics")
+    expect(page.get_by_role("heading", name="Diagnostics")).to_be_visible()
+    for check in ("credentials", "default_agent", "agent_name", "webhook_traffic",
+                  "resolution_events", "stale_webhook_url", "routing", "token",
+                  "delivery_backlog"):
+        expect(page.locator(f"#check-{check} .badge")).to_have_text(
+            re.compile(r"^(ok|warn|fail)$"))
+    expect(page.locator("#check-credentials .badge")).to_have_text("ok")
+    signed_in.shot("diagnostics")
+    page.get_by_role("link", name=re.compile("dedup", re.I)).first.click()
+    expect(page).to_have_url(re.compile(r"/dedup$"))
+    signed_in.shot("dedup")
