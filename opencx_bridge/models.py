@@ -77,6 +77,14 @@ class RateBucket(db.Model):
     updated: Mapped[float]  # epoch seconds: comparable across processes
 
 
+class WorkerLease(db.Model):
+    """Which worker may process events and deliver (see lease.py); one row."""
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(255))
+    heartbeat: Mapped[float]  # epoch seconds: comparable across processes
+
+
 class Setting(db.Model):
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)  # JSON

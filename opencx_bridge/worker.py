@@ -21,12 +21,14 @@ from sqlalchemy.exc import IntegrityError
 from . import autoresolve, outbox, processing, settings
 from .ai import Responder, factory
 from .extensions import db
+from .lease import Lease
 from .models import DedupKey, Event, Setting, utcnow
 
 log = logging.getLogger(__name__)
 EXTENSION = "opencx_worker"
 IDLE_POLL_SECONDS = 1.0
 HOUSEKEEPING_EVERY = 600.0
+LEASE_CHECK_EVERY = 5.0  # heartbeat; a lease expires after lease.EXPIRES_AFTER
 AUTO_RESOLVE_EVERY = 1.0
 LAST_PRUNE_KEY = "_last_dedup_prune"  # private: not a runtime setting, read by the dedup page
 
@@ -46,14 +48,13 @@ class Worker:
         self._last_housekeeping = 0.0
         self._last_auto_resolve = 0.0
         self._scheduler = threading.Lock()
+        self._lease: Lease | None = None
+        self._leading = False
+        self._lease_checked = -LEASE_CHECK_EVERY
+        self._lease_lock = threading.Lock()
 
     # lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
-        with self.app.app_context():
-            released = outbox.reset_in_flight()
-            db.session.remove()
-        if released:
-            log.warning("%d outbox row(s) were in flight at the last stop; sending again", released)
         for number in range(self.thread_count):
             thread = threading.Thread(target=self._run, name=f"opencx-worker-{number}", daemon=True)
             thread.start()
@@ -65,6 +66,9 @@ class Worker:
         deadline = time.monotonic() + timeout
         for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))
+        if self._leading and self._lease is not None:
+            self._lease.release()  # a standby worker may take over at once
+            self._leading = False
 
     def wake(self) -> None:
         with self._wakeup:
@@ -73,6 +77,30 @@ class Worker:
     @property
     def alive(self) -> bool:
         return bool(self._threads) and all(t.is_alive() for t in self._threads)
+
+    @property
+    def standby(self) -> bool:
+        return self._lease is not None and not self._leading
+
+    def _holds_lease(self) -> bool:
+        """Renew the lease every few seconds; the first time it is won, rows left in
+        flight by the previous holder are checked and sent again."""
+        with self._lease_lock:
+            if time.monotonic() - self._lease_checked < LEASE_CHECK_EVERY:
+                return self._leading
+            self._lease_checked = time.monotonic()
+            if self._lease is None:
+                self._lease = Lease(db.engine)
+            was_leading, self._leading = self._leading, self._lease.acquire()
+            if self._leading and not was_leading:
+                released = outbox.reset_in_flight()
+                log.info("this worker (%s) is now the active one", self._lease.owner)
+                if released:
+                    log.warning("%d outbox row(s) were in flight at the last stop; checking and "
+                                "sending again", released)
+            elif was_leading and not self._leading:
+                log.warning("lost the worker lease to %s; standing by", self._lease.holder())
+            return self._leading
 
     # the loop --------------------------------------------------------------------------
     def _run(self) -> None:
@@ -90,6 +118,8 @@ class Worker:
         """Work one event lane and one outbox lane if any is free. True when work was done."""
         with self.app.app_context():
             try:
+                if not self._holds_lease():
+                    return False  # another worker is active on this database
                 did_events = self._drain("event", _event_lanes(), self._events)
                 did_outbox = self._drain("outbox", outbox.lanes(), self._deliver)
                 did_schedule = self._housekeeping()
@@ -210,4 +240,6 @@ def status(app: Flask) -> str:
     worker = app.extensions.get(EXTENSION)
     if worker is None:
         return "not running in this process"
-    return "alive" if worker.alive else "dead"
+    if not worker.alive:
+        return "dead"
+    return "standby (another worker is active on this database)" if worker.standby else "alive"

@@ -215,3 +215,28 @@ def test_the_webhook_url_survives_a_reconnect(bridge, st):
     assert f"webhook_url: {before}" in result
     assert "default_agent: Aiden Bot <ai@acme.test>" in result
     assert uuid.UUID(new_conversation(st)["conversation_id"])
+
+
+def test_a_second_worker_on_the_same_database_stands_by(bridge, st):
+    import subprocess
+    import sys
+
+    from bridge_process import ROOT
+
+    with open(bridge.folder / "worker.log", "ab") as log:
+        extra = subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "worker"],
+                                 cwd=ROOT, env=bridge.env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            time.sleep(2)  # let the extra worker start and reach its polling loop
+            st.latency = 0.5  # slow reads: both workers would pick up the same events
+            conversations = [new_conversation(st)["conversation_id"] for _ in range(6)]
+            for cid in conversations:
+                st.customer_says(cid, "is anyone there?")
+            st.wait_for(lambda: all(replies(st, c) for c in conversations), timeout=30)
+            bridge.settle()
+            assert [len(replies(st, c)) for c in conversations] == [1] * 6  # without the
+            # lease both workers answer most of these (seen: [2, 2, 1, 1, 2, 2])
+        finally:
+            st.latency = 0
+            extra.terminate()
+            extra.wait(15)
