@@ -10,7 +10,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from . import settings, timeline
 from .extensions import db
-from .freshchat.events import KNOWN_ACTIONS, conversation_id_of, dedup_key
+from .freshchat.events import action_kind, conversation_id_of, dedup_key
 from .models import DedupKey, Event, Integration, utcnow
 
 LAST_SEEN_PRECISION = timedelta(seconds=10)
@@ -47,8 +47,7 @@ def store(payload: dict, raw: bytes, retry_count: int | None) -> str:
 
 
 def is_known(action: str) -> bool:
-    lowered = action.lower()
-    return action in KNOWN_ACTIONS or "resolv" in lowered or "clos" in lowered
+    return action_kind(action) != "unknown"
 
 
 def _claim_key(key: str, now) -> bool:

@@ -20,8 +20,8 @@ from .engine import types as engine
 from .extensions import db
 from .facts import Facts, gather
 from .freshchat import errors
+from .freshchat.events import CLOSED_STATUSES, PayloadError, parse_event
 from .freshchat.events import Event as ParsedEvent
-from .freshchat.events import PayloadError, parse_event
 from .models import ChatSession, Event, utcnow
 
 log = logging.getLogger(__name__)
@@ -108,7 +108,7 @@ def _state(session: ChatSession | None, parsed: ParsedEvent, facts: Facts,
         assigned = parsed.conversation.assigned_agent_id
     status = str(conversation.get("status") or "").lower()
     return engine.SessionState(
-        status=engine.RESOLVED if status in ("resolved", "closed") else engine.OPEN,
+        status=engine.RESOLVED if status in CLOSED_STATUSES else engine.OPEN,
         routing_mode=rules.routing_mode, assigned_agent_id=assigned)
 
 

@@ -402,3 +402,18 @@ def test_malformed_payloads_only_raise_payload_error(payload):
 def test_dedup_key_tolerates_raw_that_is_not_bytes():
     assert dedup_key({}, "text body").startswith("raw:")  # type: ignore[arg-type]
     assert dedup_key(None, bytearray(b"x")).startswith("raw:")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("action, kind", [
+    ("message_create", "message"), ("conversation_assignment", "assignment"),
+    ("conversation_reopen", "reopen"), ("conversation_resolution", "resolution"),
+    ("Conversation_Closed", "resolution"), ("CONVERSATION_CLOSE_REQUEST", "resolution"),
+    ("user_create", "unknown"), ("MESSAGE_CREATE", "unknown"),
+])
+def test_the_action_name_alone_gives_the_kind_the_intake_and_the_parser_share(action, kind):
+    from opencx_bridge.freshchat.events import action_kind
+
+    assert action_kind(action) == kind
+    payload = {"action": action, "data": {"resolve": {"conversation": {"conversation_id": "c"}}}}
+    if kind in ("resolution", "unknown"):
+        assert parse_event(payload).kind == kind  # stored as pending means acted on

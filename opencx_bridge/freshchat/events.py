@@ -28,7 +28,7 @@ from typing import Any
 
 __all__ = [
     "KNOWN_ACTIONS", "Conversation", "Event", "Message", "PayloadError",
-    "conversation_id_of", "dedup_key", "parse_event",
+    "action_kind", "conversation_id_of", "dedup_key", "parse_event",
 ]
 
 KNOWN_ACTIONS: frozenset[str] = frozenset({
@@ -47,7 +47,7 @@ _SECTIONS: dict[str, tuple[str, ...]] = {
 _CLOSE_SECTIONS = ("resolve", "resolution", "close", "closed", "conversation")
 _FIXED_KINDS = {
     "message_create": "message", "conversation_assignment": "assignment",
-    "conversation_reopen": "reopen",
+    "conversation_reopen": "reopen", "conversation_resolution": "resolution",
 }
 _ACTOR_ROLES = ("resolver", "reopener", "closer", "assignor")
 _ASSIGNMENT_FIELDS = (
@@ -258,14 +258,20 @@ def _section(data: dict[str, Any], names: Iterable[str]) -> tuple[str | None, di
     return None, {}
 
 
-def _kind(action: str, conversation: Conversation | None) -> str:
+def action_kind(action: str) -> str:
+    """What an action name alone says: message, assignment, reopen, resolution (any
+    resolve- or close-ish name, in any case) or unknown. The intake and the parser share it."""
     if action in _FIXED_KINDS:
         return _FIXED_KINDS[action]
-    if "resolv" in action or "clos" in action:
+    lowered = action.lower()
+    return "resolution" if "resol" in lowered or "clos" in lowered else "unknown"
+
+
+def _kind(action: str, conversation: Conversation | None) -> str:
+    kind = action_kind(action)
+    if kind == "unknown" and conversation is not None and conversation.status in CLOSED_STATUSES:
         return "resolution"
-    if conversation is not None and conversation.status in CLOSED_STATUSES:
-        return "resolution"
-    return "unknown"
+    return kind
 
 
 def _by(section: dict[str, Any], actor: dict[str, Any]) -> tuple[str | None, str | None]:
