@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from . import contacts, integration, settings
+from . import integration, settings
 from .ai import Answer, Responder, ResponderError, Turn
 from .ai.office_hours import OfficeHours, parse_holidays, parse_schedule
 from .ai.sentiment import overall
@@ -132,6 +132,3 @@ def auto_resolve_deadline(now: datetime) -> datetime | None:
     minutes = float(settings.get("auto_resolve_after_minutes"))
     return now + timedelta(minutes=minutes) if minutes > 0 else None
 
-
-__all__ = ["Plan", "auto_resolve_deadline", "contacts", "history", "note_text",
-           "office_hours_now", "plan"]

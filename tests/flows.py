@@ -7,18 +7,28 @@ import json
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from opencx_bridge.ai import AcknowledgingResponder
+from opencx_bridge.ai import Answer
 from opencx_bridge.extensions import db
 from opencx_bridge.freshchat.signature import sign
 from opencx_bridge.models import Event, OutboxItem, utcnow
 from opencx_bridge.worker import Worker
 
 
+class FixedResponder:
+    """A responder for tests about routing and delivery, not answers: always the same text,
+    fully confident."""
+
+    TEXT = "Thanks for your message! We have received it and will get back to you shortly."
+
+    def respond(self, question, history):
+        return Answer(text=self.TEXT, confidence=1.0)
+
+
 class Flow:
     def __init__(self, app, client, standin, webhook_url: str, responder=None, clock=None):
         self.app, self.client, self.standin = app, client, standin
         self.path = urlsplit(webhook_url).path
-        self.worker = Worker(app, threads=1, responder=responder or AcknowledgingResponder(),
+        self.worker = Worker(app, threads=1, responder=responder or FixedResponder(),
                              clock=clock or utcnow)
         standin.echo_webhooks = False  # nothing listens on HTTP here; tests post echoes by hand
 

@@ -3,11 +3,10 @@
 from datetime import timedelta
 
 import pytest
-from flows import Flow
+from flows import FixedResponder, Flow
 from sqlalchemy import func, select
 
 from opencx_bridge import worker as worker_module
-from opencx_bridge.ai import AcknowledgingResponder
 from opencx_bridge.extensions import db
 from opencx_bridge.models import DedupKey, Event, utcnow
 from opencx_bridge.worker import Worker, prune_dedup_keys
@@ -19,7 +18,7 @@ def flow(app, client, standin, connected):
 
 
 def test_a_conversation_lane_is_held_by_one_thread_at_a_time(app):
-    worker = Worker(app, threads=2, responder=AcknowledgingResponder())
+    worker = Worker(app, threads=2, responder=FixedResponder())
     assert worker._claim(("event", "c1"))
     assert not worker._claim(("event", "c1"))
     assert worker._claim(("event", "c2"))
@@ -32,7 +31,7 @@ def test_events_stored_before_a_restart_are_processed_by_the_next_worker(flow, a
     flow.customer_says(cid, "sent while the worker was down")
     with app.app_context():
         assert db.session.scalar(select(Event.status)) == "pending"
-    Worker(app, threads=1, responder=AcknowledgingResponder()).run_once()
+    Worker(app, threads=1, responder=FixedResponder()).run_once()
     flow.run()
     assert len(flow.replies(cid)) == 1
 

@@ -1,8 +1,5 @@
-"""The responder interface and the placeholder responder the engine starts with.
-
-The knowledge-base and model-backed responders (the AI issue) implement the same
-Protocol; the engine and worker never look past it.
-"""
+"""The responder interface. The knowledge-base responder (kb/responder.py) and the
+OpenAI-compatible one (ai/openai_compat.py) implement it; the engine never looks past it."""
 
 from __future__ import annotations
 
@@ -34,13 +31,3 @@ class Responder(Protocol):
         """Answer `question` (the unanswered customer text); `history` holds the earlier
         turns, oldest first, without the question itself."""
         ...
-
-
-class AcknowledgingResponder:
-    """Not an AI: acknowledges every message. A stand-in until the knowledge base lands."""
-
-    TEXT = ("Thanks for your message! We have received it and will get back to you "
-            "here shortly.")
-
-    def respond(self, question: str, history: Sequence[Turn]) -> Answer:
-        return Answer(text=self.TEXT, confidence=1.0)
