@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from flask import current_app
 
 from . import integration, settings, timeline
+from .connection import ConnectRequest, VerifiedConnection, test_connection
 from .extensions import db
 from .freshchat import errors
 from .freshchat.client import CallRecord, FreshchatClient
@@ -40,6 +41,13 @@ def throttle(stopping: threading.Event | None = None):
         if not shared.acquire(stopping):
             raise errors.Unreachable("the bridge is shutting down; the call was not made")
     return wait_for_token
+
+
+def check_connection(request: ConnectRequest) -> VerifiedConnection:
+    """Test & Save's checks with this app's API base and timeout, paced like every call."""
+    return test_connection(request, api_base=current_app.config.get("FRESHCHAT_API_BASE"),
+                           timeout=float(current_app.config["FRESHCHAT_TIMEOUT"]),
+                           throttle=throttle())
 
 
 @dataclass

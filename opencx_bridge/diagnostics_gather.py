@@ -10,11 +10,10 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import current_app
 from sqlalchemy import distinct, func, or_, select
 
 from . import api_calls, integration, settings
-from .connection import ConnectError, ConnectRequest, test_connection
+from .connection import ConnectError, ConnectRequest
 from .diagnostics import RECENT, AgentLookup, Check, Facts, run_checks
 from .extensions import db
 from .freshchat import errors
@@ -68,9 +67,7 @@ def _ask_freshchat(row: Integration) -> dict:
     request = ConnectRequest(row.domain, creds.token, row.default_agent_email or "",
                              row.auto_handle_all, row.webhook_public_key)
     try:
-        test_connection(request, api_base=current_app.config.get("FRESHCHAT_API_BASE"),
-                        timeout=float(current_app.config["FRESHCHAT_TIMEOUT"]),
-                        throttle=api_calls.throttle())
+        api_calls.check_connection(request)
         connect_error = None
     except ConnectError as exc:
         connect_error = exc.message

@@ -10,7 +10,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from .. import api_calls, diagnostics, diagnostics_gather, integration
-from ..connection import ConnectError, ConnectRequest, test_connection
+from ..connection import ConnectError, ConnectRequest
 from ..secrets_box import SecretUnreadable
 
 
@@ -42,9 +42,7 @@ def connect(domain, token, agent_email, auto_handle_all, public_key_file) -> Non
             raise click.ClickException(f"cannot read --public-key-file: {exc.strerror}") from exc
     request = ConnectRequest(domain, token, agent_email, auto_handle_all, public_key)
     try:
-        verified = test_connection(request, api_base=current_app.config.get("FRESHCHAT_API_BASE"),
-                                   timeout=float(current_app.config["FRESHCHAT_TIMEOUT"]),
-                                   throttle=api_calls.throttle())
+        verified = api_calls.check_connection(request)
     except ConnectError as exc:
         raise click.ClickException(f"{exc.message}\nNothing was saved.") from exc
     row = integration.save_connection(verified, who=f"cli ({getpass.getuser()})")

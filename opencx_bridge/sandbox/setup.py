@@ -11,7 +11,7 @@ from pathlib import Path
 from flask import current_app
 
 from .. import api_calls, integration
-from ..connection import ConnectError, ConnectRequest, test_connection
+from ..connection import ConnectError, ConnectRequest
 from ..extensions import db
 from ..kb import articles, importer
 from ..models import Integration
@@ -80,9 +80,7 @@ def connect(st: Standin, bridge_url: str) -> str:
     request = ConnectRequest(SANDBOX_DOMAIN, st.token, AI.email, auto_handle_all=True,
                              webhook_public_key=st.public_key_text)
     try:
-        verified = test_connection(request, api_base=st.base_url,
-                                   timeout=float(current_app.config["FRESHCHAT_TIMEOUT"]),
-                                   throttle=api_calls.throttle())
+        verified = api_calls.check_connection(request)
     except ConnectError as exc:
         raise SandboxRefused(f"could not connect to the stand-in: {exc.message}") from exc
     row = integration.save_connection(verified, who=WHO)

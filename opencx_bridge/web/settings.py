@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from .. import api_calls, integration, secrets_box
-from ..connection import ConnectError, ConnectRequest, test_connection
+from ..connection import ConnectError, ConnectRequest
 from .auth import require_admin
 from .forms import EmptyForm, FreshchatForm
 
@@ -55,12 +55,7 @@ def save_freshchat():
         webhook_public_key=form.webhook_public_key.data,
     )
     try:
-        verified = test_connection(
-            connect_request,
-            api_base=current_app.config.get("FRESHCHAT_API_BASE"),
-            timeout=float(current_app.config["FRESHCHAT_TIMEOUT"]),
-            throttle=api_calls.throttle(),
-        )
+        verified = api_calls.check_connection(connect_request)
     except ConnectError as exc:
         getattr(form, exc.field).errors.append(exc.message)
         flash("Nothing was saved: " + exc.message, "error")
