@@ -9,9 +9,9 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .ai.office_hours import ScheduleError, parse_holidays, parse_schedule
+from .ai.office_hours import ScheduleError, parse_holidays, parse_schedule, zone
+from .ai.openai_compat import completions_url
 
 
 class SettingError(ValueError):
@@ -91,36 +91,25 @@ def text(max_length: int = 2000, required: bool = False) -> Callable[[str], str]
     return parse
 
 
-def schedule(value: str) -> str:
-    try:
-        parse_schedule(value)
-    except ScheduleError as exc:
-        raise SettingError(str(exc)) from exc
-    return str(value).strip()
+def checked_by(check: Callable[[str], object]) -> Callable[[str], str]:
+    """A text setting that another module's parser validates; its error becomes ours."""
+
+    def parse(value: str) -> str:
+        value = str(value).strip()
+        if value:
+            try:
+                check(value)
+            except (ScheduleError, ValueError) as exc:
+                raise SettingError(str(exc)) from exc
+        return value
+
+    return parse
 
 
-def holidays(value: str) -> str:
-    try:
-        parse_holidays(value)
-    except ScheduleError as exc:
-        raise SettingError(str(exc)) from exc
-    return str(value).strip()
-
-
-def timezone(value: str) -> str:
-    name = str(value).strip()
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise SettingError(f"{name!r} is not an IANA time zone (e.g. Europe/Berlin)") from exc
-    return name
-
-
-def http_url(value: str) -> str:
-    value = str(value).strip().rstrip("/")
-    if value and not value.startswith(("http://", "https://")):
-        raise SettingError("expected an http(s) URL such as https://api.openai.com/v1")
-    return value
+schedule = checked_by(parse_schedule)
+holidays = checked_by(parse_holidays)
+timezone = checked_by(zone)
+http_url = checked_by(completions_url)  # the responder builds its URL the same way
 
 
 def topics(value: str) -> str:

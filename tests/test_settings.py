@@ -97,3 +97,14 @@ def test_an_unknown_key_is_refused_with_the_known_keys(ctx):
 
 def test_a_setting_error_is_a_value_error():
     assert issubclass(SettingError, ValueError)
+
+
+@pytest.mark.parametrize("key, value, reason", [
+    ("office_hours_timezone", "0" * 300, "unknown timezone"),  # the OS refuses the file name
+    ("office_hours_timezone", "Mars/Olympus", "unknown timezone"),
+    ("openai_base_url", "https://:8080/v1", "expected an http"),
+    ("openai_base_url", "ftp://models.example/v1", "expected an http"),
+])
+def test_values_the_runtime_could_not_use_are_refused_when_set(ctx, key, value, reason):
+    with pytest.raises(SettingError, match=reason):
+        settings.set_value(key, value)

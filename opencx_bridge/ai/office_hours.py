@@ -143,16 +143,21 @@ def parse_holidays(text: str) -> frozenset[date]:
     return frozenset(holidays)
 
 
+def zone(name: str) -> ZoneInfo:
+    """The IANA time zone, or ScheduleError (also for names the OS cannot even open)."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise ScheduleError(f"unknown timezone {name!r}: use an IANA name "
+                            "such as 'Europe/Berlin' or 'America/New_York'") from None
+
+
 class OfficeHours:
     """A schedule placed in a timezone; answers "open now?" and "open again when?"."""
 
     def __init__(self, schedule: Schedule, timezone: str,
                  holidays: Iterable[date] = frozenset()) -> None:
-        try:
-            self.zone = ZoneInfo(timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ScheduleError(f"unknown timezone {timezone!r}: use an IANA name "
-                                "such as 'Europe/Berlin' or 'America/New_York'") from None
+        self.zone = zone(timezone)
         self.schedule = schedule
         self.timezone = timezone
         self.holidays = frozenset(holidays)
