@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from . import integration, outbox, replies, settings, timeline
+from . import effects, integration, outbox, replies, settings, timeline
 from .extensions import db
 from .models import ChatSession, utcnow
 
@@ -39,8 +39,6 @@ def _resolve(session: ChatSession, agent_id: str, now: datetime) -> None:
     key = f"autoresolve:{session.id}:{session.auto_resolve_at.isoformat()}"
     cid = session.conversation_id
     outbox.enqueue(cid, "note", outbox.message_body(note, agent_id, private=True), key + ":note")
-    outbox.enqueue(cid, "resolve", {"status": "resolved"}, key + ":resolve")
-    session.status, session.resolved_at, session.auto_resolve_at = "resolved", utcnow(), None
-    session.pending_question, session.awaiting_reply = None, False
+    effects.resolve(session, key + ":resolve", utcnow())
     timeline.add(cid, "decision", f"auto-resolved after {minutes:g} quiet minute(s)",
                  {"due": now.isoformat()})

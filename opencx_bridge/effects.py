@@ -16,6 +16,8 @@ from .facts import Facts
 from .freshchat.events import Event as ParsedEvent
 from .models import ChatSession, Event, Message, utcnow
 
+HANDOFF_TITLE = "AI handoff: the AI stepped aside for a human."
+
 
 def save_session(session, parsed: ParsedEvent, facts: Facts, decision, domain: str):
     if session is None:
@@ -101,18 +103,35 @@ def _reply(session: ChatSession, plan: replies.Plan, key: str, agent_id: str,
             f" (confidence {answer.confidence:.2f}, topic {answer.topic or '-'})" if answer
             else ""), detail)
         return
-    note = replies.note_text("AI handoff: the AI stepped aside for a human.", plan.reason,
-                             plan.turns, session, responder)
-    outbox.enqueue(cid, "reply", outbox.message_body(plan.text, agent_id), key + ":message")
+    # Ask the model for the note's summary only when it just answered: if it is down, the
+    # extractive summary is there at once instead of after another timeout.
+    hand_off(session, plan.reason, plan.text, plan.turns, agent_id, key,
+             responder if answer is not None else None)
+    timeline.add(cid, "decision", f"handoff: {plan.reason}", detail)
+
+
+def hand_off(session: ChatSession, reason: str, text: str, turns, agent_id: str, key: str,
+             responder: Responder | None = None) -> None:
+    """A handoff, in order: the customer-visible message, the private note (summary,
+    sentiment, reason, contact, link), unassign when assigned; the session is handed off."""
+    cid = session.conversation_id
+    note = replies.note_text(HANDOFF_TITLE, reason, turns, session, responder)
+    outbox.enqueue(cid, "reply", outbox.message_body(text, agent_id), key + ":message")
     outbox.enqueue(cid, "note", outbox.message_body(note, agent_id, private=True), key + ":note")
     if session.assigned_agent_id:
         outbox.enqueue(cid, "unassign", {"status": "new", "assigned_agent_id": ""},
                        key + ":unassign")
-    session.status, session.handoff_reason = engine.HANDED_OFF, plan.reason
+    session.status, session.handoff_reason = engine.HANDED_OFF, reason
     session.assigned_agent_id = session.assigned_agent_name = None
     session.pending_question, session.awaiting_reply = None, False
     session.auto_resolve_at = None
-    timeline.add(cid, "decision", f"handoff: {plan.reason}", detail)
+
+
+def resolve(session: ChatSession, key: str, now: datetime) -> None:
+    """Resolve in Freshchat (PUT status resolved) and here; the caller adds the timeline."""
+    outbox.enqueue(session.conversation_id, "resolve", {"status": "resolved"}, key)
+    session.status, session.resolved_at, session.auto_resolve_at = engine.RESOLVED, now, None
+    session.pending_question, session.awaiting_reply = None, False
 
 
 def _message_known(message_id: str) -> bool:

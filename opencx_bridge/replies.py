@@ -80,9 +80,14 @@ def plan(question: str, session: ChatSession | None, responder: Responder,
     all_turns = (*turns, Turn("customer", question))
     if reason is None:
         return Plan(text=answer.text, answer=answer, turns=all_turns)
-    text = handoff.customer_message(office_open, settings.get("handoff_message"),
+    return Plan(text=handoff_text(now), reason=reason, answer=answer, turns=all_turns)
+
+
+def handoff_text(now: datetime) -> str:
+    """The customer-visible handoff message; outside office hours it names the opening."""
+    office_open, next_opening = office_hours_now(now)
+    return handoff.customer_message(office_open, settings.get("handoff_message"),
                                     settings.get("handoff_message_offline"), next_opening)
-    return Plan(text=text, reason=reason, answer=answer, turns=all_turns)
 
 
 def _ask(responder: Responder, question: str, turns) -> tuple[Answer | None, str | None]:

@@ -9,14 +9,12 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from . import integration, outbox, replies, settings, timeline
+from . import effects, integration, outbox, replies, timeline
 from .ai.sentiment import overall
-from .engine import handoff
 from .engine.types import HANDED_OFF, OPEN, RESOLVED
 from .extensions import db
 from .models import ChatSession, OutboxItem, utcnow
 
-HANDOFF_TITLE = "AI handoff: the AI stepped aside for a human."
 OUTBOX_STATUSES = ("pending", "sending", "sent", "failed", "cancelled")
 
 
@@ -35,21 +33,9 @@ def hand_off(session: ChatSession, who: str, now: datetime | None = None) -> Non
     cid = session.conversation_id
     reason = f"handed off from the dashboard by {who}"
     turns = replies.history(session)
-    office_open, next_opening = replies.office_hours_now(now)
-    text = handoff.customer_message(office_open, settings.get("handoff_message"),
-                                    settings.get("handoff_message_offline"), next_opening)
-    note = replies.note_text(HANDOFF_TITLE, reason, turns, session)
     cancelled = outbox.cancel_pending_replies(cid)
-    key = f"dashboard:{session.id}:handoff:{now.isoformat()}"
-    outbox.enqueue(cid, "reply", outbox.message_body(text, agent_id), key + ":message")
-    outbox.enqueue(cid, "note", outbox.message_body(note, agent_id, private=True), key + ":note")
-    if session.assigned_agent_id:
-        outbox.enqueue(cid, "unassign", {"status": "new", "assigned_agent_id": ""},
-                       key + ":unassign")
-    session.status, session.handoff_reason = HANDED_OFF, reason
-    session.assigned_agent_id = session.assigned_agent_name = None
-    session.pending_question, session.awaiting_reply = None, False
-    session.auto_resolve_at = None
+    effects.hand_off(session, reason, replies.handoff_text(now), turns, agent_id,
+                     f"dashboard:{session.id}:handoff:{now.isoformat()}")
     mood = overall([t.text for t in turns if t.author == "customer"])
     detail = {"reason": reason, "by": who, "sentiment": f"{mood.label} ({mood.score:+.2f})"}
     if cancelled:
@@ -64,10 +50,7 @@ def resolve(session: ChatSession, who: str, now: datetime | None = None) -> None
     _agent_id()
     now = now or utcnow()
     cid = session.conversation_id
-    outbox.enqueue(cid, "resolve", {"status": "resolved"},
-                   f"dashboard:{session.id}:resolve:{now.isoformat()}")
-    session.status, session.resolved_at, session.auto_resolve_at = RESOLVED, now, None
-    session.pending_question, session.awaiting_reply = None, False
+    effects.resolve(session, f"dashboard:{session.id}:resolve:{now.isoformat()}", now)
     timeline.add(cid, "decision", f"resolved from the dashboard by {who}", {"by": who})
 
 

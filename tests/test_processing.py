@@ -104,13 +104,21 @@ def _transcript(app, cid):
 
 
 class BrokenResponder:
+    def __init__(self):
+        self.summaries_asked = 0
+
     def respond(self, question, history):
+        raise ResponderError("model is down")
+
+    def summarise(self, turns):
+        self.summaries_asked += 1
         raise ResponderError("model is down")
 
 
 def test_a_responder_failure_hands_off_instead_of_going_silent(app, client, standin,
                                                               connected):
-    flow = Flow(app, client, standin, connected, responder=BrokenResponder())
+    broken = BrokenResponder()
+    flow = Flow(app, client, standin, connected, responder=broken)
     cid = flow.conversation()
     flow.customer_says(cid, "hello")
     flow.run()
@@ -122,6 +130,7 @@ def test_a_responder_failure_hands_off_instead_of_going_silent(app, client, stan
     notes = [m for m in standin.messages(cid) if m["message_type"] == "private"]
     assert "Reason: AI unavailable: model is down" in notes[0]["message_parts"][0]["text"][
         "content"]
+    assert broken.summaries_asked == 0  # the model that just failed is not asked again
 
 
 class EchoResponder:
