@@ -27,6 +27,12 @@ def get(key: str):
     return secrets_box.decrypt(value) if spec.secret and value else value
 
 
+def is_set(key: str) -> bool:
+    """Whether a value other than the default is stored (a secret is not decrypted)."""
+    row = db.session.get(Setting, key)
+    return row is not None and json.loads(row.value) not in ("", None)
+
+
 def parse(key: str, text: str) -> object:
     if key not in SPECS:
         raise SettingError(f"unknown setting {key!r}; known: {', '.join(sorted(SPECS))}")
@@ -51,7 +57,10 @@ def set_many(texts: dict[str, str], who: str) -> dict[str, object]:
 
 def _store(key: str, value: object, who: str) -> None:
     spec = SPECS[key]
-    old = get(key)
+    try:
+        old = get(key)
+    except secrets_box.SecretUnreadable:
+        old = None  # saved under another SECRET_KEY: replacing it is the way out
     if old == value:
         return
     stored = secrets_box.encrypt(value) if spec.secret and value else value

@@ -166,3 +166,16 @@ def test_a_customer_message_before_the_deadline_cancels_auto_resolve(flow, stand
 def test_the_factory_builds_the_knowledge_base_responder_by_default(app):
     with app.app_context():
         assert type(factory.build()).__name__ == "KnowledgeBaseResponder"
+
+
+@pytest.mark.parametrize("changes, reason", [
+    ({"responder": "openai_compatible"}, "openai_base_url or openai_model is empty"),
+])
+def test_a_model_responder_that_cannot_be_built_hands_off_with_the_reason(
+        flow, standin, app, runner, changes, reason):
+    for key, value in changes.items():
+        runner.invoke(args=["settings", "set", key, value])
+    cid = flow.conversation()
+    flow.customer_says(cid, "how long does shipping to canada take")
+    flow.run()
+    assert reason in session(app, cid).handoff_reason

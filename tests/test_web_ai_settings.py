@@ -1,7 +1,7 @@
 """The AI settings page and the audit trail."""
 
 import pytest
-from conftest import csrf_token
+from conftest import csrf_token, login
 
 from opencx_bridge import settings, users
 from opencx_bridge.extensions import db
@@ -89,3 +89,35 @@ def viewer(app, client):
 def test_a_viewer_reads_but_cannot_save(viewer):
     assert viewer.get("/settings/ai").status_code == 200
     assert viewer.post("/settings/ai", data=form_values(viewer)).status_code == 403
+
+
+def test_after_the_secret_key_changed_the_page_opens_and_takes_a_new_key(app, admin):
+    data = form_values(admin)
+    data["openai_api_key"] = "sk-old-key-0000"
+    admin.post("/settings/ai", data=data)
+    app.config["SECRET_KEY"] = "another secret key"  # the saved key is now unreadable
+    login(admin, "admin@example.com")  # the old session cookie is no longer valid either
+    page = admin.get("/settings/ai")
+    assert page.status_code == 200
+    assert "Saved: ••••••••" in page.get_data(as_text=True)
+    data = form_values_without_secrets(admin)
+    data["openai_api_key"] = "sk-new-key-1111"
+    assert admin.post("/settings/ai", data=data).status_code == 302
+    with app.app_context():
+        assert settings.get("openai_api_key") == "sk-new-key-1111"
+
+
+def form_values_without_secrets(client) -> dict:
+    page = client.get("/settings/ai").get_data(as_text=True)
+    data = {"csrf_token": csrf_token(page)}
+    with client.application.app_context():
+        for key, spec in settings.SPECS.items():
+            if spec.secret:
+                continue
+            value = settings.get(key)
+            if isinstance(value, bool):
+                if value:
+                    data[key] = "true"
+            else:
+                data[key] = str(value)
+    return data

@@ -70,7 +70,10 @@ def _submitted() -> dict[str, str]:
 
 
 def _render(submitted: dict[str, str], errors: dict[str, str]):
-    current = settings.all_values()
+    # Secrets are only said to be set: decrypting one here would turn a changed SECRET_KEY
+    # into a page that cannot open, the one page where the key can be entered again.
+    current = {key: settings.is_set(key) if spec.secret else settings.get(key)
+               for key, spec in SPECS.items()}
     fields = []
     for group, title in GROUPS:
         specs = [spec for spec in SPECS.values() if spec.group == group]
