@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from .. import api_calls, integration, secrets_box
@@ -35,9 +35,7 @@ def freshchat():
 def save_freshchat():
     require_admin()
     form = FreshchatForm()
-    if not form.validate_on_submit():
-        if form.csrf_token.errors:
-            abort(400, "The form expired or was not sent from this dashboard: reload and retry.")
+    if not form.validate_on_submit():  # CSRFProtect already refused a missing token (400)
         return _render(form), 422
     row = integration.get()
     token = form.access_token.data or ""
@@ -68,8 +66,6 @@ def save_freshchat():
 @bp.post("/freshchat/disconnect")
 def disconnect():
     require_admin()
-    if not EmptyForm().validate_on_submit():
-        abort(400, "The form expired or was not sent from this dashboard: reload and retry.")
     if integration.disconnect(who=current_user.email):
         flash("Disconnected. The old webhook URL now answers 404.", "info")
     return redirect(url_for("settings.freshchat"))
