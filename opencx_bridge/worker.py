@@ -50,6 +50,7 @@ class Worker:
         self._scheduler = threading.Lock()
         self._lease: Lease | None = None
         self._leading = False
+        self._announced_standby = False
         self._lease_checked = -LEASE_CHECK_EVERY
         self._lease_lock = threading.Lock()
 
@@ -98,8 +99,10 @@ class Worker:
                 if released:
                     log.warning("%d outbox row(s) were in flight at the last stop; checking and "
                                 "sending again", released)
-            elif was_leading and not self._leading:
-                log.warning("lost the worker lease to %s; standing by", self._lease.holder())
+            elif not self._leading and (was_leading or not self._announced_standby):
+                self._announced_standby = True
+                log.warning("another worker (%s) is active on this database; standing by",
+                            self._lease.holder())
             return self._leading
 
     # the loop --------------------------------------------------------------------------

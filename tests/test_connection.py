@@ -97,7 +97,7 @@ def test_a_deactivated_agent(standin):
 def test_a_deleted_agent(standin):
     standin.add_agent("gone@acme.test", "Gone", "Bot", deleted=True)
     error = failure(standin, default_agent_email="gone@acme.test")
-    assert "deleted" in error.message or "no Freshchat agent" in error.message
+    assert error.message == "the agent gone@acme.test was deleted in Freshchat: choose another agent"
 
 
 def test_an_unreachable_host(standin):
