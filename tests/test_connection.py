@@ -97,7 +97,8 @@ def test_a_deactivated_agent(standin):
 def test_a_deleted_agent(standin):
     standin.add_agent("gone@acme.test", "Gone", "Bot", deleted=True)
     error = failure(standin, default_agent_email="gone@acme.test")
-    assert error.message == "the agent gone@acme.test was deleted in Freshchat: choose another agent"
+    assert error.message == ("the agent gone@acme.test was deleted in Freshchat: "
+                             "choose another agent")
 
 
 def test_an_unreachable_host(standin):
