@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 
 from . import api_calls, integration, settings, timeline
 from .extensions import db
-from .freshchat import errors
+from .freshchat import errors, events
 from .models import ChatSession, Message, OutboxItem, utcnow
 
 WRITE_KINDS = ("assign", "unassign", "resolve")  # PUT /conversations/{id}
@@ -137,18 +137,11 @@ def _find_delivered(client, item: OutboxItem) -> dict | None:
         if (isinstance(message, dict)
                 and str(message.get("actor_id")) == body["actor_id"]
                 and (message.get("message_type") or "normal") == body["message_type"]
-                and _text_of(message) == message_text(item)
+                and events.message_text(message) == message_text(item)
                 and str(message.get("id")) not in claimed
                 and _created(message) >= item.created_at - RECONCILE_SKEW):
             return message
     return None
-
-
-def _text_of(message: dict) -> str:
-    parts = message.get("message_parts") or []
-    return "\n".join(p["text"]["content"] for p in parts
-                     if isinstance(p, dict) and isinstance(p.get("text"), dict)
-                     and isinstance(p["text"].get("content"), str))
 
 
 def _created(message: dict) -> datetime:

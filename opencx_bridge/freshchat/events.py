@@ -28,7 +28,7 @@ from typing import Any
 
 __all__ = [
     "KNOWN_ACTIONS", "Conversation", "Event", "Message", "PayloadError",
-    "action_kind", "conversation_id_of", "dedup_key", "parse_event",
+    "action_kind", "conversation_id_of", "message_text", "dedup_key", "parse_event",
 ]
 
 KNOWN_ACTIONS: frozenset[str] = frozenset({
@@ -155,8 +155,9 @@ def _require(value: str | None, field: str) -> str:
     return value
 
 
-def _message_text(message: dict[str, Any]) -> str:
-    """New `message_parts` first; fall back to legacy `msg_parts`. Non-text parts ignored."""
+def message_text(message: dict[str, Any]) -> str:
+    """The text of a Freshchat message as webhooks and the API give it (one line a part).
+    New `message_parts` first; fall back to legacy `msg_parts`. Non-text parts ignored."""
     texts = list(_new_part_texts(message.get("message_parts")))
     if not texts:
         texts = list(_legacy_part_texts(message.get("msg_parts")))
@@ -212,7 +213,7 @@ def _parse_message(raw: Any, envelope_actor: dict[str, Any]) -> Message:
         actor_type=_lower(raw.get("actor_type")) or _lower(envelope_actor.get("actor_type")),
         actor_id=_clean(raw.get("actor_id")) or _clean(envelope_actor.get("actor_id")),
         message_type=_lower(raw.get("message_type")) or "normal",
-        text=_message_text(raw),
+        text=message_text(raw),
         created_time=_clean(raw.get("created_time")),
         freshchat_conversation_id=_clean(raw.get("freshchat_conversation_id")),
         freshchat_channel_id=_clean(raw.get("freshchat_channel_id")),

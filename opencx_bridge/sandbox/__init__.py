@@ -14,6 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from ..freshchat.events import message_text
+
 __all__ = [
     "ADMIN",
     "AI",
@@ -22,7 +24,6 @@ __all__ = [
     "Person",
     "People",
     "conversation_row",
-    "message_text",
     "message_view",
     "messages_view",
     "names_of",
@@ -69,16 +70,6 @@ def _full_name(record: dict[str, Any] | None, fallback: str) -> str:
         return fallback
     name = " ".join(p for p in (record.get("first_name"), record.get("last_name")) if p)
     return name or record.get("email") or fallback
-
-
-def message_text(message: dict[str, Any]) -> str:
-    """The text of a stand-in message: its text parts, one per line."""
-    texts = []
-    for part in message.get("message_parts") or []:
-        content = (part.get("text") or {}).get("content") if isinstance(part, dict) else None
-        if isinstance(content, str):
-            texts.append(content)
-    return "\n".join(texts)
 
 
 def message_view(
