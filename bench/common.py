@@ -30,12 +30,11 @@ import requests
 
 from opencx_bridge.freshchat.signature import sign
 from opencx_bridge.standin import Standin
+from opencx_bridge.standin.seed import AI_EMAIL, seed
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 FAQ_CSV = ROOT / "tests" / "fixtures" / "kb" / "faq.csv"
-ADMIN_EMAIL = "admin@acme.test"
-AI_EMAIL = "ai@acme.test"
 DOMAIN = "acme.freshchat.com"
 
 
@@ -260,9 +259,7 @@ class Bench:
 
     def _set_up(self) -> None:
         st = self.standin
-        st.admin = st.add_agent(ADMIN_EMAIL, "Ada", "Admin")
-        st.ai_agent = st.add_agent(AI_EMAIL, "Aiden", "Bot")
-        st.add_token(st.token, owner_id=st.admin["id"])
+        seed(st)
         st.start()
         self.bridge.env["OPENCX_FRESHCHAT_API_BASE"] = st.base_url
         key_file = self.folder / "freshchat_public_key.txt"

@@ -11,7 +11,8 @@ import pytest
 
 from opencx_bridge import create_app
 from opencx_bridge.extensions import db
-from opencx_bridge.standin.testing import AI_EMAIL, standin  # noqa: F401 - a fixture
+from opencx_bridge.standin import Standin
+from opencx_bridge.standin.seed import AI_EMAIL, seed
 
 ADMIN_PASSWORD = "correct horse battery"
 
@@ -25,6 +26,13 @@ def migrated_database(tmp_path_factory) -> Path:
     with app.app_context():
         db.engine.dispose()
     return folder / "bridge.sqlite3"
+
+
+@pytest.fixture
+def standin():
+    """A running Freshchat stand-in with ``admin`` and ``ai_agent`` seeded."""
+    with seed(Standin()) as st:
+        yield st
 
 
 @pytest.fixture

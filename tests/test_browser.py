@@ -19,7 +19,7 @@ import pytest
 from bridge_process import ROOT, BridgeProcess
 
 from opencx_bridge.standin import Standin
-from opencx_bridge.standin.testing import ADMIN_EMAIL, AI_EMAIL
+from opencx_bridge.standin.seed import AI_EMAIL, seed
 
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
@@ -58,9 +58,7 @@ def browser():
 @pytest.fixture(scope="module")
 def st():
     with Standin() as standin:
-        standin.admin = standin.add_agent(ADMIN_EMAIL, "Ada", "Admin")
-        standin.ai_agent = standin.add_agent(AI_EMAIL, "Aiden", "Bot")
-        standin.add_token(standin.token, owner_id=standin.admin["id"])
+        seed(standin)
         yield standin
 
 

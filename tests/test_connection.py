@@ -13,7 +13,7 @@ from opencx_bridge.connection import (
 from opencx_bridge.connection import (
     test_connection as check,
 )
-from opencx_bridge.standin.testing import AI_EMAIL
+from opencx_bridge.standin.seed import AI_EMAIL
 
 
 @pytest.mark.parametrize("given, expected", [

@@ -10,16 +10,14 @@ import requests
 from bridge_process import BridgeProcess
 
 from opencx_bridge.standin import Standin
-from opencx_bridge.standin.testing import ADMIN_EMAIL, AI_EMAIL
+from opencx_bridge.standin.seed import AI_EMAIL, seed
 
 
 @pytest.fixture(scope="module")
 def standin_module():
     with Standin() as st:
-        st.admin = st.add_agent(ADMIN_EMAIL, "Ada", "Admin")
-        st.ai_agent = st.add_agent(AI_EMAIL, "Aiden", "Bot")
+        seed(st)
         st.rep = st.add_agent("rita@acme.test", "Rita", "Rep")
-        st.add_token(st.token, owner_id=st.admin["id"])
         yield st
 
 

@@ -19,7 +19,7 @@ from bridge_process import ROOT, free_port
 from opencx_bridge import connection, integration
 from opencx_bridge.sandbox import SANDBOX_DOMAIN, People, conversation_row, messages_view, names_of
 from opencx_bridge.sandbox import setup as sandbox_setup
-from opencx_bridge.standin.testing import AI_EMAIL
+from opencx_bridge.standin.seed import AI_EMAIL
 
 JSON = {"Accept": "application/json"}
 SAMPLE = {row["question"]: row["answer"] for row in csv.DictReader(

@@ -14,7 +14,7 @@ from werkzeug.security import generate_password_hash
 from opencx_bridge import create_app, integration, secrets_box, users
 from opencx_bridge.connection import TOKEN_FORBIDDEN, TOKEN_REJECTED
 from opencx_bridge.extensions import db
-from opencx_bridge.standin.testing import AI_EMAIL
+from opencx_bridge.standin.seed import AI_EMAIL
 from opencx_bridge.web.settings import UNREADABLE_TOKEN, UNREADABLE_URL
 
 PAGE = "/settings/freshchat"
