@@ -49,7 +49,7 @@ class Worker:
         self._last_auto_resolve = 0.0
         self._scheduler = threading.Lock()
         self._lease: Lease | None = None
-        self._leading = False
+        self._leading: bool | None = None  # None until the first lease check has decided
         self._announced_standby = False
         self._lease_checked = -LEASE_CHECK_EVERY
         self._lease_lock = threading.Lock()
@@ -81,18 +81,18 @@ class Worker:
 
     @property
     def standby(self) -> bool:
-        return self._lease is not None and not self._leading
+        return self._leading is False  # not while the first lease check is still running
 
     def _holds_lease(self) -> bool:
         """Renew the lease every few seconds; the first time it is won, rows left in
         flight by the previous holder are checked and sent again."""
         with self._lease_lock:
             if time.monotonic() - self._lease_checked < LEASE_CHECK_EVERY:
-                return self._leading
+                return bool(self._leading)
             self._lease_checked = time.monotonic()
             if self._lease is None:
                 self._lease = Lease(db.engine)
-            was_leading, self._leading = self._leading, self._lease.acquire()
+            was_leading, self._leading = bool(self._leading), self._lease.acquire()
             if self._leading and not was_leading:
                 released = outbox.reset_in_flight()
                 log.info("this worker (%s) is now the active one", self._lease.owner)

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from opencx_bridge import worker as worker_module
 from opencx_bridge.extensions import db
+from opencx_bridge.lease import Lease
 from opencx_bridge.models import DedupKey, Event, utcnow
 from opencx_bridge.worker import Worker, prune_dedup_keys
 
@@ -76,3 +77,21 @@ def test_old_dedup_keys_are_pruned(app):
 
 def test_health_reports_the_worker(app, client):
     assert client.get("/healthz").json["worker"] == "not running in this process"
+
+
+def test_a_worker_is_on_standby_only_once_another_holds_the_lease(app, monkeypatch):
+    """While the first lease check still runs, the worker is not on standby yet."""
+    with app.app_context():
+        assert Lease(db.engine, "elsewhere:1:other").acquire()
+    worker = Worker(app, threads=1, responder=FixedResponder())
+    seen_during_check = []
+    acquire = Lease.acquire
+
+    def watched_acquire(lease):
+        seen_during_check.append(worker.standby)
+        return acquire(lease)
+
+    monkeypatch.setattr(Lease, "acquire", watched_acquire)
+    assert worker.run_once() is False
+    assert seen_during_check == [False]
+    assert worker.standby
