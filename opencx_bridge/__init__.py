@@ -9,7 +9,10 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import config
+from . import (
+    config,
+    postgres,  # noqa: F401 - registers its engine hook
+)
 from .extensions import csrf, db, htmx, login_manager, migrate
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent

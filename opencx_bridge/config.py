@@ -51,11 +51,20 @@ def load(app: Flask, test_config: dict | None) -> None:
     if not app.config["DATABASE_URL"]:
         db_file = Path(app.instance_path) / "opencx_bridge.sqlite3"
         app.config["DATABASE_URL"] = f"sqlite:///{db_file}"
-    app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
+    app.config["SQLALCHEMY_DATABASE_URI"] = sqlalchemy_url(app.config["DATABASE_URL"])
     # Cookies the browser keeps to itself and does not send on cross-site posts.
     for key in ("SESSION_COOKIE_SAMESITE", "REMEMBER_COOKIE_SAMESITE"):
         app.config[key] = app.config.get(key) or "Lax"
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
+
+
+def sqlalchemy_url(url: str) -> str:
+    """postgresql:// (or Heroku-style postgres://) means psycopg 3, the driver we install;
+    SQLAlchemy alone would pick psycopg2 for a bare postgresql:// URL."""
+    for scheme in ("postgresql://", "postgres://"):
+        if url.startswith(scheme):
+            return "postgresql+psycopg://" + url[len(scheme):]
+    return url
 
 
 def _instance_secret_key(instance: Path) -> str:

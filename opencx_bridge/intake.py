@@ -53,10 +53,11 @@ def is_known(action: str) -> bool:
 def _claim_key(key: str, now) -> bool:
     """Insert the key; a key older than the window counts as new again."""
     insert = _insert_for_dialect()
-    result = db.session.execute(
+    inserted = db.session.execute(  # RETURNING: psycopg reports no rowcount for INSERT
         insert(DedupKey).values(key=key, seen_at=now).on_conflict_do_nothing()
-    )
-    if result.rowcount == 1:
+        .returning(DedupKey.key)
+    ).first()
+    if inserted is not None:
         return True
     seen_at = db.session.scalar(select(DedupKey.seen_at).where(DedupKey.key == key))
     window = timedelta(hours=settings.get("dedup_window_hours"))

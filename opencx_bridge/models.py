@@ -78,7 +78,8 @@ class RateBucket(db.Model):
 
 
 class WorkerLease(db.Model):
-    """Which worker may process events and deliver (see lease.py); one row."""
+    """Which worker runs the scheduler (and, on SQLite, does all the work), and which
+    workers are alive: a row each, with its heartbeat (see lease.py)."""
 
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     owner: Mapped[str] = mapped_column(String(255))
@@ -218,6 +219,7 @@ class OutboxItem(db.Model):
     retried_at: Mapped[datetime | None]  # a person asked to retry: the horizon restarts
     sent_at: Mapped[datetime | None]
     response_id: Mapped[str | None] = mapped_column(String(64))
+    claimed_by: Mapped[str | None] = mapped_column(String(255))  # the worker sending it
 
     __table_args__ = (
         Index("ix_outbox_status_conversation", "status", "conversation_id", "id"),

@@ -13,7 +13,7 @@ import random
 import threading
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 
 from . import api_calls, integration, settings, timeline
 from .extensions import db
@@ -88,16 +88,15 @@ def head(conversation_id: str) -> OutboxItem | None:
     )
 
 
-def deliver_next(conversation_id: str, stopping: threading.Event | None = None) -> bool:
+def deliver_next(conversation_id: str, stopping: threading.Event | None = None,
+                 owner: str | None = None) -> bool:
     """Send the conversation's next due row. True when one was handled (sent or settled)."""
     item = head(conversation_id)
     if item is None or item.next_attempt_at > utcnow() or api_calls.delivery_paused():
         return False
     creds = integration.credentials()
-    if creds is None:
+    if creds is None or not _claim(item, owner):
         return False
-    item.status, item.attempts = "sending", item.attempts + 1
-    db.session.commit()
     with api_calls.ApiJob(creds, stopping) as job:
         try:
             response = _send_once(job.client, item, creds.agent_id)
@@ -108,6 +107,19 @@ def deliver_next(conversation_id: str, stopping: threading.Event | None = None) 
         job.write_timeline(conversation_id)
     db.session.commit()
     return True
+
+
+def _claim(item: OutboxItem, owner: str | None) -> bool:
+    """Mark the head row as being sent by this worker, unless another worker (another
+    process on the same database) has it: a conditional UPDATE, a row lock on PostgreSQL."""
+    claimed = db.session.execute(
+        update(OutboxItem).where(OutboxItem.id == item.id, OutboxItem.status == "pending")
+        .values(status="sending", attempts=OutboxItem.attempts + 1, claimed_by=owner)
+    ).rowcount
+    db.session.commit()
+    if claimed:
+        db.session.refresh(item)
+    return bool(claimed)
 
 
 def _send_once(client, item: OutboxItem, agent_id: str) -> dict:
@@ -202,6 +214,16 @@ def reset_in_flight() -> int:
     """After a restart, rows left 'sending' go out again, checked first for messages."""
     result = db.session.execute(
         update(OutboxItem).where(OutboxItem.status == "sending")
+        .values(status="pending", uncertain=True))
+    db.session.commit()
+    return result.rowcount or 0
+
+
+def release_orphans(live_owners: set[str]) -> int:
+    """Rows left 'sending' by a worker that is gone go out again, checked first."""
+    result = db.session.execute(
+        update(OutboxItem).where(OutboxItem.status == "sending", or_(
+            OutboxItem.claimed_by.is_(None), OutboxItem.claimed_by.not_in(live_owners)))
         .values(status="pending", uncertain=True))
     db.session.commit()
     return result.rowcount or 0

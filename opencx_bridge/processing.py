@@ -30,9 +30,18 @@ MAX_CRASHES = 5
 
 
 def head_event(conversation_id: str | None) -> Event | None:
-    return db.session.scalar(
-        select(Event).where(Event.status == "pending", Event.conversation_id == conversation_id)
+    """The conversation's oldest pending event, locked for this transaction; None when there
+    is none or when another process is handling it (its row is locked until that process
+    commits: the conversation waits, the later events are not taken out of order)."""
+    head_id = db.session.scalar(
+        select(Event.id).where(Event.status == "pending", Event.conversation_id == conversation_id)
         .order_by(Event.id).limit(1)
+    )
+    if head_id is None:
+        return None
+    return db.session.scalar(
+        select(Event).where(Event.id == head_id, Event.status == "pending")
+        .with_for_update(skip_locked=True).execution_options(populate_existing=True)
     )
 
 

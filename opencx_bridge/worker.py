@@ -21,14 +21,13 @@ from sqlalchemy.exc import IntegrityError
 from . import autoresolve, outbox, processing, settings
 from .ai import Responder, factory
 from .extensions import db
-from .lease import Lease
 from .models import DedupKey, Event, Setting, utcnow
+from .roles import Roles
 
 log = logging.getLogger(__name__)
 EXTENSION = "opencx_worker"
 IDLE_POLL_SECONDS = 1.0
 HOUSEKEEPING_EVERY = 600.0
-LEASE_CHECK_EVERY = 5.0  # heartbeat; a lease expires after lease.EXPIRES_AFTER
 AUTO_RESOLVE_EVERY = 1.0
 LAST_PRUNE_KEY = "_last_dedup_prune"  # private: not a runtime setting, read by the dedup page
 
@@ -48,11 +47,8 @@ class Worker:
         self._last_housekeeping = 0.0
         self._last_auto_resolve = 0.0
         self._scheduler = threading.Lock()
-        self._lease: Lease | None = None
-        self._leading: bool | None = None  # None until the first lease check has decided
-        self._announced_standby = False
-        self._lease_checked = -LEASE_CHECK_EVERY
-        self._lease_lock = threading.Lock()
+        self._roles: Roles | None = None  # made in the first app context (needs the engine)
+        self._roles_made = threading.Lock()
 
     # lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
@@ -67,9 +63,8 @@ class Worker:
         deadline = time.monotonic() + timeout
         for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))
-        if self._leading and self._lease is not None:
-            self._lease.release()  # a standby worker may take over at once
-            self._leading = False
+        if self._roles is not None:
+            self._roles.stop()
 
     def wake(self) -> None:
         with self._wakeup:
@@ -81,29 +76,25 @@ class Worker:
 
     @property
     def standby(self) -> bool:
-        return self._leading is False  # not while the first lease check is still running
+        return self._roles is not None and self._roles.standby
 
-    def _holds_lease(self) -> bool:
-        """Renew the lease every few seconds; the first time it is won, rows left in
-        flight by the previous holder are checked and sent again."""
-        with self._lease_lock:
-            if time.monotonic() - self._lease_checked < LEASE_CHECK_EVERY:
-                return bool(self._leading)
-            self._lease_checked = time.monotonic()
-            if self._lease is None:
-                self._lease = Lease(db.engine)
-            was_leading, self._leading = bool(self._leading), self._lease.acquire()
-            if self._leading and not was_leading:
-                released = outbox.reset_in_flight()
-                log.info("this worker (%s) is now the active one", self._lease.owner)
-                if released:
-                    log.warning("%d outbox row(s) were in flight at the last stop; checking and "
-                                "sending again", released)
-            elif not self._leading and (was_leading or not self._announced_standby):
-                self._announced_standby = True
-                log.warning("another worker (%s) is active on this database; standing by",
-                            self._lease.holder())
-            return self._leading
+    @property
+    def owner(self) -> str | None:
+        return self._roles.owner if self._roles is not None else None
+
+    def _may_work(self) -> bool:
+        """Renew the heartbeats; on becoming the leader, rows left in flight by a stopped
+        worker are checked and sent again."""
+        with self._roles_made:
+            if self._roles is None:
+                self._roles = Roles(db.engine)
+        roles = self._roles
+        if roles.check() and not roles.shares_work:
+            released = outbox.reset_in_flight()
+            if released:
+                log.warning("%d outbox row(s) were in flight at the last stop; checking and "
+                            "sending again", released)
+        return roles.may_work
 
     # the loop --------------------------------------------------------------------------
     def _run(self) -> None:
@@ -121,8 +112,8 @@ class Worker:
         """Work one event lane and one outbox lane if any is free. True when work was done."""
         with self.app.app_context():
             try:
-                if not self._holds_lease():
-                    return False  # another worker is active on this database
+                if not self._may_work():
+                    return False  # another worker is active on this SQLite database
                 did_events = self._drain("event", _event_lanes(), self._events)
                 did_outbox = self._drain("outbox", outbox.lanes(), self._deliver)
                 did_schedule = self._housekeeping()
@@ -132,7 +123,7 @@ class Worker:
                 db.session.remove()
 
     def _deliver(self, conversation_id: str) -> bool:
-        return outbox.deliver_next(conversation_id, self._stopping)
+        return outbox.deliver_next(conversation_id, self._stopping, self.owner)
 
     def _events(self, conversation_id: str | None) -> bool:
         try:
@@ -162,6 +153,12 @@ class Worker:
                 self._release(key)
         return False
 
+    def _release_orphans(self) -> None:
+        released = outbox.release_orphans(self._roles.live_owners())
+        if released:
+            log.warning("%d outbox row(s) were in flight in a worker that stopped; checking "
+                        "and sending again", released)
+
     def _claim(self, key) -> bool:
         with self._busy_lock:
             if key in self._busy:
@@ -174,13 +171,19 @@ class Worker:
             self._busy.discard(key)
 
     def _housekeeping(self) -> bool:
-        """The scheduler's jobs: auto-resolve each second, pruning every ten minutes."""
+        """The scheduler's jobs, run by the leader only: auto-resolve each second (and, when
+        workers share the database, free rows a dead one left in flight), pruning every ten
+        minutes."""
+        if not (self._roles is not None and self._roles.leading):
+            return False
         resolved = 0
         due = time.monotonic() - self._last_auto_resolve >= AUTO_RESOLVE_EVERY
         if due and self._scheduler.acquire(blocking=False):  # one thread at a time
             try:
                 self._last_auto_resolve = time.monotonic()
                 resolved = autoresolve.run_due(self.clock())
+                if self._roles.shares_work:
+                    self._release_orphans()
             finally:
                 self._scheduler.release()
         now = time.monotonic()

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import os
 import socket
-import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import databases
 import requests
+from sqlalchemy import create_engine, text
+from sqlalchemy.pool import NullPool
+
+from opencx_bridge.config import sqlalchemy_url
+from opencx_bridge.standin.seed import AI_EMAIL
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -22,16 +27,16 @@ def free_port() -> int:
 
 
 class BridgeProcess:
-    def __init__(self, folder: Path, standin, **env):
+    def __init__(self, folder: Path, standin, database_url: str | None = None, **env):
         self.folder = folder
         self.standin = standin
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.database = folder / "bridge.sqlite3"
+        self.database_url = database_url or databases.empty(folder)
         self.env = {
             **os.environ,
             "OPENCX_INSTANCE_PATH": str(folder / "instance"),
-            "OPENCX_DATABASE_URL": f"sqlite:///{self.database}",
+            "OPENCX_DATABASE_URL": self.database_url,
             "OPENCX_SECRET_KEY": "e2e-secret",
             "OPENCX_FRESHCHAT_API_BASE": standin.base_url,
             "OPENCX_PUBLIC_URL": self.url,
@@ -40,6 +45,7 @@ class BridgeProcess:
             **env,
         }
         self.process: subprocess.Popen | None = None
+        self._engine = None
 
     def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         result = subprocess.run(
@@ -96,9 +102,12 @@ class BridgeProcess:
         path = self.folder / "bridge.log"
         return path.read_text(errors="replace") if path.exists() else ""
 
-    def query(self, sql: str, *params):
-        with sqlite3.connect(self.database, timeout=10) as connection:
-            return connection.execute(sql, params).fetchall()
+    def query(self, sql: str):
+        """Read the bridge's database directly, as an admin with a SQL shell would."""
+        if self._engine is None:
+            self._engine = create_engine(sqlalchemy_url(self.database_url), poolclass=NullPool)
+        with self._engine.connect() as connection:
+            return [tuple(row) for row in connection.execute(text(sql))]
 
     def busy(self) -> bool:
         pending = self.query(
@@ -119,3 +128,29 @@ class BridgeProcess:
             seen = sent
             time.sleep(0.1)
         raise AssertionError(f"bridge still busy after {timeout:.0f} s\n{self.log_text()}")
+
+
+def start_bridge(folder: Path, st, database_url: str | None = None, **env) -> BridgeProcess:
+    """A bridge connected to the stand-in that answers every question (threshold 0)."""
+    bridge = BridgeProcess(folder, st, database_url, **env)
+    output = bridge.cli("freshchat", "connect", "--domain", "acme.freshchat.com", "--token",
+                        st.token, "--agent-email", AI_EMAIL, "--auto-handle-all").stdout
+    st.webhook_url = output.split("webhook URL: ")[1].split()[0]
+    bridge.cli("settings", "set", "handoff_confidence_threshold", "0")  # answer, never hand off
+    return bridge
+
+
+def chats(st, count: int) -> list[str]:
+    """New conversations, each with a customer of its own."""
+    conversations = []
+    for _ in range(count):
+        user = st.add_user(email=None)
+        conversations.append(st.add_conversation(user["id"])["conversation_id"])
+    return conversations
+
+
+def replies(st, cid) -> list[dict]:
+    """The AI agent's customer-visible messages in a conversation."""
+    ai = st.ai_agent["id"]
+    return [m for m in st.messages(cid) if m["actor_type"] == "agent" and m["actor_id"] == ai
+            and m["message_type"] == "normal"]

@@ -1,12 +1,13 @@
-"""Fixtures: an app on a fresh, really migrated SQLite file per test; the Freshchat stand-in;
-a logged-in admin; a bridge connected to the stand-in."""
+"""Fixtures: an app on a fresh, really migrated database per test (SQLite, or PostgreSQL when
+OPENCX_DATABASE_URL names one: see databases.py); the Freshchat stand-in; a logged-in admin;
+a bridge connected to the stand-in."""
 
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
+import databases
 import pytest
 
 from opencx_bridge import create_app
@@ -17,15 +18,29 @@ from opencx_bridge.standin.seed import AI_EMAIL, seed
 ADMIN_PASSWORD = "correct horse battery"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _drop_leftover_databases():
+    yield
+    databases.drop_all()
+
+
 @pytest.fixture(scope="session")
-def migrated_database(tmp_path_factory) -> Path:
+def migrated_database(tmp_path_factory) -> str:
     """Run the real migrations once; each test gets a copy of the result."""
-    folder = tmp_path_factory.mktemp("template")
+    url = databases.template_url(tmp_path_factory.mktemp("template"))
     app = create_app({"TESTING": True, "WORKER": False, "SECRET_KEY": "template",
-                      "DATABASE_URL": f"sqlite:///{folder / 'bridge.sqlite3'}"})
+                      "DATABASE_URL": url})
     with app.app_context():
         db.engine.dispose()
-    return folder / "bridge.sqlite3"
+    return url
+
+
+@pytest.fixture
+def database_url(tmp_path, migrated_database):
+    """This test's own migrated database."""
+    url = databases.clone(migrated_database, tmp_path)
+    yield url
+    databases.drop(url)
 
 
 @pytest.fixture
@@ -42,13 +57,11 @@ def app_config() -> dict:
 
 
 @pytest.fixture
-def app(tmp_path, monkeypatch, migrated_database, app_config):
+def app(tmp_path, monkeypatch, database_url, app_config):
     instance = tmp_path / "instance"
     monkeypatch.setenv("OPENCX_INSTANCE_PATH", str(instance))
-    database = tmp_path / "bridge.sqlite3"
-    shutil.copy(migrated_database, database)
     config = {"TESTING": True, "WORKER": False, "SECRET_KEY": "test-secret",
-              "DATABASE_URL": f"sqlite:///{database}",
+              "DATABASE_URL": database_url,
               "FRESHCHAT_RATE_WINDOW_SECONDS": 1.0,  # pacing tests set their own limits
               **app_config}
     app = create_app(config)

@@ -2,16 +2,14 @@
 
 import os
 import re
-import shutil
-import sqlite3
 import stat
-from contextlib import closing
 from pathlib import Path
 
 import pytest
 from conftest import connect_args, csrf_token, login
+from sqlalchemy import create_engine, text
 
-from opencx_bridge import create_app, users
+from opencx_bridge import config, create_app, users
 from opencx_bridge.extensions import db
 
 
@@ -27,12 +25,10 @@ def instance(tmp_path, monkeypatch) -> Path:
 
 
 @pytest.fixture
-def database(tmp_path, migrated_database, monkeypatch) -> Path:
-    """A copy of the migrated database, given to the app through OPENCX_DATABASE_URL."""
-    path = tmp_path / "bridge.sqlite3"
-    shutil.copy(migrated_database, path)
-    monkeypatch.setenv("OPENCX_DATABASE_URL", f"sqlite:///{path}")
-    return path
+def database(database_url, monkeypatch) -> str:
+    """This test's migrated database, given to the app through OPENCX_DATABASE_URL."""
+    monkeypatch.setenv("OPENCX_DATABASE_URL", database_url)
+    return database_url
 
 
 @pytest.fixture
@@ -121,12 +117,24 @@ def test_opencx_secret_key_is_used_and_nothing_is_written(make_app, instance, mo
 
 def test_opencx_database_url_is_the_database_used(make_app, database):
     app = make_app()
-    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{database}"
+    assert app.config["DATABASE_URL"] == database
     with app.app_context():
         users.create("ada@example.com", "correct horse battery", "viewer")
-    with closing(sqlite3.connect(database)) as conn:
-        rows = conn.execute('select email from "user"').fetchall()
-    assert rows == [("ada@example.com",)]
+    engine = create_engine(config.sqlalchemy_url(database))
+    with engine.connect() as conn:
+        rows = conn.execute(text('select email from "user"')).fetchall()
+    engine.dispose()
+    assert [tuple(row) for row in rows] == [("ada@example.com",)]
+
+
+@pytest.mark.parametrize(("url", "expected"), [
+    ("postgresql://u:p@db/opencx", "postgresql+psycopg://u:p@db/opencx"),
+    ("postgres://u:p@db/opencx", "postgresql+psycopg://u:p@db/opencx"),
+    ("postgresql+psycopg://u@db/x", "postgresql+psycopg://u@db/x"),
+    ("sqlite:////srv/bridge.sqlite3", "sqlite:////srv/bridge.sqlite3"),
+])
+def test_a_postgresql_url_uses_the_installed_driver(url, expected):
+    assert config.sqlalchemy_url(url) == expected
 
 
 def test_without_a_database_url_sqlite_lives_in_the_instance_folder(

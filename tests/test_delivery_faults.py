@@ -7,10 +7,10 @@ import signal
 import time
 
 import pytest
-from bridge_process import BridgeProcess
+from bridge_process import chats, replies, start_bridge
 
 from opencx_bridge.standin import Standin
-from opencx_bridge.standin.seed import AI_EMAIL, seed
+from opencx_bridge.standin.seed import seed
 
 
 @pytest.fixture
@@ -18,29 +18,6 @@ def st():
     with Standin() as standin:
         seed(standin)
         yield standin
-
-
-def start_bridge(folder, st, **env) -> BridgeProcess:
-    bridge = BridgeProcess(folder, st, **env)
-    output = bridge.cli("freshchat", "connect", "--domain", "acme.freshchat.com", "--token",
-                        st.token, "--agent-email", AI_EMAIL, "--auto-handle-all").stdout
-    st.webhook_url = output.split("webhook URL: ")[1].split()[0]
-    bridge.cli("settings", "set", "handoff_confidence_threshold", "0")  # answer, never hand off
-    return bridge
-
-
-def chats(st, count: int) -> list[str]:
-    conversations = []
-    for _ in range(count):
-        user = st.add_user(email=None)
-        conversations.append(st.add_conversation(user["id"])["conversation_id"])
-    return conversations
-
-
-def replies(st, cid) -> list[dict]:
-    ai = st.ai_agent["id"]
-    return [m for m in st.messages(cid) if m["actor_type"] == "agent" and m["actor_id"] == ai
-            and m["message_type"] == "normal"]
 
 
 def test_sigkill_in_the_middle_of_twenty_conversations(tmp_path, st):
