@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import json
 import threading
-import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -243,14 +242,15 @@ def test_delay_then_apply_models_a_timeout_after_acceptance(standin: Standin) ->
 
 
 def test_a_delayed_call_does_not_block_others(standin: Standin) -> None:
-    standin.delay("GET", "/agents", 0.8, times=1)
+    standin.delay("GET", "/agents", 30.0, times=1)
     slow = threading.Thread(target=api, args=(standin, "GET", "/agents"))
     slow.start()
-    time.sleep(0.1)
-    started = time.monotonic()
-    assert api(standin, "GET", "/accounts/configuration").status_code == 200
-    assert time.monotonic() - started < 0.5
+    standin.wait_for(lambda: standin.calls_to("GET", "/agents"), timeout=10)  # now held
+    assert api(standin, "GET", "/accounts/configuration", timeout=10).status_code == 200
+    assert slow.is_alive()  # answered while the slow call is still held
+    standin.end_delays()
     slow.join(5)
+    assert not slow.is_alive()
 
 
 # -- webhooks --------------------------------------------------------------------------

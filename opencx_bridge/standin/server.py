@@ -339,6 +339,7 @@ class Standin(WebhookState):
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
+        self._cut_short = threading.Event()  # set for an instant by end_delays()
 
     @property
     def url(self) -> str:
@@ -382,9 +383,20 @@ class Standin(WebhookState):
         self.stop_echo_worker()
 
     def sleep(self, seconds: float) -> None:
-        """Injected latency; cut short by stop() so tests never wait on a dead server."""
-        if seconds and seconds > 0:
-            self._stopping.wait(seconds)
+        """Injected latency; cut short by stop() so tests never wait on a dead server, and by
+        end_delays()."""
+        deadline = time.monotonic() + (seconds or 0)
+        while not self._stopping.is_set() and (left := deadline - time.monotonic()) > 0:
+            if self._cut_short.wait(min(left, 0.05)):
+                return
+
+    def end_delays(self) -> None:
+        """Answer every request that is waiting out an injected delay now (held requests
+        let a test see what arrives at once, then let it all go)."""
+        self.clear_faults()
+        self._cut_short.set()
+        time.sleep(0.1)  # every sleeper polls within 0.05 s
+        self._cut_short.clear()
 
     def __enter__(self) -> Standin:
         return self.start()
