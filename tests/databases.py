@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
+import time
 import uuid
 from contextlib import closing
 from pathlib import Path
@@ -20,7 +22,7 @@ from sqlalchemy.engine import make_url
 SERVER_URL = os.environ.pop("OPENCX_DATABASE_URL", None)
 ON_POSTGRESQL = bool(SERVER_URL) and make_url(SERVER_URL).get_backend_name() in (
     "postgresql", "postgres")
-TEMPLATE_SUFFIX = "_template"
+TEMPLATE_MARK = "template_"
 _created: list[str] = []  # databases of this run, dropped at its end at the latest
 
 
@@ -48,9 +50,8 @@ def template_url(folder: Path) -> str:
     """An empty database for the migrations to build the template in."""
     if not ON_POSTGRESQL:
         return f"sqlite:///{folder / 'template.sqlite3'}"
-    name = _base_name() + TEMPLATE_SUFFIX
+    name = _new_name(TEMPLATE_MARK)  # of this run only: runs may share a server
     with closing(_admin()) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.execute(f'CREATE DATABASE "{name}"')
     return _url_for(name)
 
@@ -65,8 +66,8 @@ def empty(folder: Path) -> str:
     return _url_for(name)
 
 
-def _new_name() -> str:
-    name = f"{_base_name()}_{uuid.uuid4().hex[:12]}"
+def _new_name(mark: str = "") -> str:
+    name = f"{_base_name()}_{mark}{uuid.uuid4().hex[:12]}"
     _created.append(name)
     return name
 
@@ -91,12 +92,24 @@ def drop(url: str) -> None:
 
 def drop_all() -> None:
     """What tests made and did not drop themselves (bridge processes' databases)."""
-    while _created:
-        _drop(_created[-1])
+    left = [name for name in list(_created) if not _drop(name)]
+    if left:
+        print(f"\ntest databases left on the server: {', '.join(left)}", file=sys.stderr)
 
 
-def _drop(name: str) -> None:
-    with closing(_admin()) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    if name in _created:
-        _created.remove(name)
+def _drop(name: str) -> bool:
+    """Drop, retrying briefly: FORCE cannot end a server process that is not ours (an
+    autovacuum worker, say). What still cannot go waits for drop_all at the end."""
+    import psycopg
+
+    for attempt in range(5):
+        try:
+            with closing(_admin()) as admin:
+                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        except psycopg.errors.InsufficientPrivilege:
+            time.sleep(0.2 * (attempt + 1))
+            continue
+        if name in _created:
+            _created.remove(name)
+        return True
+    return False

@@ -3,6 +3,7 @@ of a realistic run, then ask SQLite for each statement's plan (EXPLAIN QUERY PLA
 
 import re
 
+import databases
 import pytest
 from flows import Flow
 from sqlalchemy import event, text
@@ -11,6 +12,11 @@ from opencx_bridge.extensions import db
 
 BIG_TABLES = ("event", "outbox_item", "timeline_entry", "message", "session", "dedup_key",
               "contact_user", "contact")
+
+
+# SQLite's EXPLAIN QUERY PLAN; PostgreSQL's planner chooses by table statistics instead, and
+# on a test's near-empty tables a sequential scan is its right choice.
+pytestmark = pytest.mark.skipif(databases.ON_POSTGRESQL, reason="SQLite's query plans")
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+import databases
 import pytest
 from flows import FixedResponder, Flow
 from sqlalchemy import func, select
@@ -82,6 +83,7 @@ def test_health_reports_the_worker(app, client):
     assert client.get("/healthz").json["worker"] == "not running in this process"
 
 
+@pytest.mark.skipif(databases.ON_POSTGRESQL, reason="on PostgreSQL no worker stands by")
 def test_a_worker_is_on_standby_only_once_another_holds_the_lease(app, monkeypatch):
     """While the first lease check still runs, the worker is not on standby yet."""
     with app.app_context():
