@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from . import effects, integration, outbox, replies, settings, timeline
 from .extensions import db
-from .models import ChatSession, utcnow
+from .models import ChatSession, Event, utcnow
 
 BATCH = 50
 
@@ -19,11 +19,14 @@ def run_due(now: datetime) -> int:
     creds = integration.credentials()
     if creds is None:
         return 0
-    due = list(db.session.scalars(
+    customer_waiting = select(Event.id).where(Event.conversation_id == ChatSession.conversation_id,
+                                              Event.status == "pending").exists()
+    due = list(db.session.scalars(  # sessions an event is being processed for are skipped
         select(ChatSession).where(ChatSession.status == "open",
                                   ChatSession.auto_resolve_at.is_not(None),
-                                  ChatSession.auto_resolve_at <= now)
-        .order_by(ChatSession.auto_resolve_at).limit(BATCH)))
+                                  ChatSession.auto_resolve_at <= now, ~customer_waiting)
+        .order_by(ChatSession.auto_resolve_at).limit(BATCH)
+        .with_for_update(skip_locked=True)))
     for session in due:
         _resolve(session, creds.agent_id, now)
     if due:

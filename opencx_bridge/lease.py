@@ -4,8 +4,7 @@ The "worker" lease names the one worker that runs the scheduler. On SQLite it al
 the only worker that works at all: two workers on one SQLite file would both answer the same
 customer message, so any second worker (a `flask worker` next to a `serve` that runs its
 own, say) waits on standby and takes over only when the holder stops, dies, or misses its
-heartbeats. On PostgreSQL every worker works (claims are row locks there) and keeps a
-membership lease of its own, so that rows a dead worker left in flight can be told apart.
+heartbeats. On PostgreSQL every worker works (claims are row locks there; see roles.py).
 """
 
 from __future__ import annotations
@@ -16,7 +15,7 @@ import time
 import uuid
 from collections.abc import Callable
 
-from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -46,31 +45,17 @@ def holder_is_dead(owner: str) -> bool:
     return False
 
 
-def member_name(owner: str) -> str:
-    """The name of a worker's own membership row (names are short; owners are not)."""
-    return "member-" + owner.rpartition(":")[2]
-
-
-def live_owners(engine: Engine, now: float) -> set[str]:
-    """Owners whose heartbeat is recent enough to be trusted with what they claimed."""
-    with engine.connect() as connection:
-        rows = connection.execute(select(table.c.owner)
-                                  .where(table.c.heartbeat >= now - EXPIRES_AFTER)).scalars()
-        return {owner for owner in rows if not holder_is_dead(owner)}
-
-
 class Lease:
     def __init__(self, engine: Engine, owner: str | None = None,
-                 clock: Callable[[], float] = time.time, name: str = NAME):
+                 clock: Callable[[], float] = time.time):
         self.engine, self.owner, self.clock = engine, owner or new_owner(), clock
-        self.name = name
 
     def acquire(self) -> bool:
         """Take or renew the lease; False while another live worker holds it."""
         now = self.clock()
         with self.engine.begin() as connection:
             renewed = connection.execute(
-                update(table).where(table.c.name == self.name, or_(
+                update(table).where(table.c.name == NAME, or_(
                     table.c.owner == self.owner, table.c.heartbeat < now - EXPIRES_AFTER))
                 .values(owner=self.owner, heartbeat=now)).rowcount
             if renewed:
@@ -78,13 +63,13 @@ class Lease:
             holder = connection.execute(self._holder_query()).scalar()
             if holder is not None and holder_is_dead(holder):
                 return bool(connection.execute(
-                    update(table).where(table.c.name == self.name, table.c.owner == holder)
+                    update(table).where(table.c.name == NAME, table.c.owner == holder)
                     .values(owner=self.owner, heartbeat=now)).rowcount)
         if holder is not None:
             return False
         try:
             with self.engine.begin() as connection:
-                connection.execute(insert(table).values(name=self.name, owner=self.owner,
+                connection.execute(insert(table).values(name=NAME, owner=self.owner,
                                                         heartbeat=now))
             return True
         except IntegrityError:
@@ -95,16 +80,10 @@ class Lease:
             return connection.execute(self._holder_query()).scalar()
 
     def _holder_query(self):
-        return select(table.c.owner).where(table.c.name == self.name)
+        return select(table.c.owner).where(table.c.name == NAME)
 
     def release(self) -> None:
         with self.engine.begin() as connection:
-            connection.execute(update(table).where(table.c.name == self.name,
+            connection.execute(update(table).where(table.c.name == NAME,
                                                    table.c.owner == self.owner)
                                .values(heartbeat=0.0))
-
-    def forget(self) -> None:
-        """A worker's membership ends with the worker: drop its row."""
-        with self.engine.begin() as connection:
-            connection.execute(delete(table).where(table.c.name == self.name,
-                                                   table.c.owner == self.owner))

@@ -97,29 +97,48 @@ def deliver_next(conversation_id: str, stopping: threading.Event | None = None,
     creds = integration.credentials()
     if creds is None or not _claim(item, owner):
         return False
-    with api_calls.ApiJob(creds, stopping) as job:
-        try:
-            response = _send_once(job.client, item, creds.agent_id)
-        except errors.FreshchatError as exc:
-            _failed(item, exc)
-        else:
-            _sent(item, response, job, creds.agent_id)
-        job.write_timeline(conversation_id)
-    db.session.commit()
+    claimed = (item.id, item.attempts, owner)  # read now: after a failure the row is stale
+    try:
+        with api_calls.ApiJob(creds, stopping) as job:
+            try:
+                response = _send_once(job.client, item, creds.agent_id)
+            except errors.FreshchatError as exc:
+                _failed(item, exc)
+            else:
+                _sent(item, response, job, creds.agent_id)
+            job.write_timeline(conversation_id)
+        db.session.commit()
+    except BaseException:
+        _unclaim(*claimed)
+        raise
     return True
 
 
 def _claim(item: OutboxItem, owner: str | None) -> bool:
     """Mark the head row as being sent by this worker, unless another worker (another
-    process on the same database) has it: a conditional UPDATE, a row lock on PostgreSQL."""
+    process on the same database) has it or it is not due after all: a conditional UPDATE,
+    a row lock on PostgreSQL."""
     claimed = db.session.execute(
-        update(OutboxItem).where(OutboxItem.id == item.id, OutboxItem.status == "pending")
+        update(OutboxItem).where(OutboxItem.id == item.id, OutboxItem.status == "pending",
+                                 OutboxItem.next_attempt_at <= utcnow())
         .values(status="sending", attempts=OutboxItem.attempts + 1, claimed_by=owner)
     ).rowcount
     db.session.commit()
     if claimed:
         db.session.refresh(item)
     return bool(claimed)
+
+
+def _unclaim(item_id: int, attempts: int, owner: str | None) -> None:
+    """Something other than Freshchat failed after the claim (a bug, the database): the row
+    must not stay 'sending' for good. It is checked before it goes again, after a backoff."""
+    db.session.rollback()
+    db.session.execute(
+        update(OutboxItem).where(OutboxItem.id == item_id, OutboxItem.status == "sending",
+                                 OutboxItem.claimed_by == owner)
+        .values(status="pending", uncertain=True,
+                next_attempt_at=utcnow() + timedelta(seconds=retry_delay(attempts))))
+    db.session.commit()
 
 
 def _send_once(client, item: OutboxItem, agent_id: str) -> dict:
@@ -219,11 +238,18 @@ def reset_in_flight() -> int:
     return result.rowcount or 0
 
 
-def release_orphans(live_owners: set[str]) -> int:
-    """Rows left 'sending' by a worker that is gone go out again, checked first."""
+def in_flight_owners() -> set[str]:
+    """The workers sending rows right now (by their rows' claims)."""
+    return set(db.session.scalars(select(OutboxItem.claimed_by).distinct().where(
+        OutboxItem.status == "sending", OutboxItem.claimed_by.is_not(None))))
+
+
+def release_orphans(gone_owners: set[str]) -> int:
+    """Rows left 'sending' by workers that are gone (or by nobody known) go out again,
+    checked first."""
     result = db.session.execute(
         update(OutboxItem).where(OutboxItem.status == "sending", or_(
-            OutboxItem.claimed_by.is_(None), OutboxItem.claimed_by.not_in(live_owners)))
+            OutboxItem.claimed_by.is_(None), OutboxItem.claimed_by.in_(gone_owners)))
         .values(status="pending", uncertain=True))
     db.session.commit()
     return result.rowcount or 0

@@ -98,10 +98,13 @@ def _process(event: Event, parsed: ParsedEvent, creds, job, responder: Responder
 
 
 def _session(conversation_id: str | None) -> ChatSession | None:
+    """Locked until the event is settled: auto-resolve and the dashboard's actions change
+    the same row (on PostgreSQL they would otherwise overwrite each other's status)."""
     if not conversation_id:
         return None
     return db.session.scalar(
-        select(ChatSession).where(ChatSession.conversation_id == conversation_id))
+        select(ChatSession).where(ChatSession.conversation_id == conversation_id)
+        .with_for_update())
 
 
 def _state(session: ChatSession | None, parsed: ParsedEvent, facts: Facts,

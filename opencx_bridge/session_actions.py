@@ -25,6 +25,7 @@ class ActionError(Exception):
 def hand_off(session: ChatSession, who: str, now: datetime | None = None) -> None:
     """Do what an AI handoff does: the customer-visible handoff message, the private note
     (summary, sentiment, reason), unassign when assigned; the session is handed off."""
+    _lock(session)
     if session.status != OPEN:
         raise ActionError(f"session #{session.id} is already {_label(session.status)}: "
                           "only a session the AI is handling can be handed off")
@@ -45,6 +46,7 @@ def hand_off(session: ChatSession, who: str, now: datetime | None = None) -> Non
 
 def resolve(session: ChatSession, who: str, now: datetime | None = None) -> None:
     """Resolve the conversation in Freshchat (PUT status resolved) and here."""
+    _lock(session)
     if session.status == RESOLVED:
         raise ActionError(f"session #{session.id} is already resolved")
     _agent_id()
@@ -52,6 +54,12 @@ def resolve(session: ChatSession, who: str, now: datetime | None = None) -> None
     cid = session.conversation_id
     effects.resolve(session, f"dashboard:{session.id}:resolve:{now.isoformat()}", now)
     timeline.add(cid, "decision", f"resolved from the dashboard by {who}", {"by": who})
+
+
+def _lock(session: ChatSession) -> None:
+    """Read the session again, locked, before deciding: the worker may be changing it (it
+    holds the same lock while it processes an event of this conversation)."""
+    db.session.refresh(session, with_for_update=True)
 
 
 def retry(session: ChatSession, item_id: int, who: str) -> OutboxItem:

@@ -18,7 +18,7 @@ from flask import Flask
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
-from . import autoresolve, outbox, processing, settings
+from . import autoresolve, membership, outbox, processing, settings
 from .ai import Responder, factory
 from .extensions import db
 from .models import DedupKey, Event, Setting, utcnow
@@ -52,6 +52,7 @@ class Worker:
 
     # lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
+        self._make_roles().start()  # the heartbeat, on a thread of its own
         for number in range(self.thread_count):
             thread = threading.Thread(target=self._run, name=f"opencx-worker-{number}", daemon=True)
             thread.start()
@@ -63,8 +64,8 @@ class Worker:
         deadline = time.monotonic() + timeout
         for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))
-        if self._roles is not None:
-            self._roles.stop()
+        if self._roles is not None:  # a thread still sending keeps its rows (and lease)
+            self._roles.stop(handing_over=not any(t.is_alive() for t in self._threads))
 
     def wake(self) -> None:
         with self._wakeup:
@@ -82,19 +83,30 @@ class Worker:
     def owner(self) -> str | None:
         return self._roles.owner if self._roles is not None else None
 
-    def _may_work(self) -> bool:
-        """Renew the heartbeats; on becoming the leader, rows left in flight by a stopped
-        worker are checked and sent again."""
+    def _make_roles(self) -> Roles:
         with self._roles_made:
             if self._roles is None:
-                self._roles = Roles(db.engine)
-        roles = self._roles
-        if roles.check() and not roles.shares_work:
-            released = outbox.reset_in_flight()
-            if released:
-                log.warning("%d outbox row(s) were in flight at the last stop; checking and "
-                            "sending again", released)
+                with self.app.app_context():
+                    self._roles = Roles(db.engine, on_promoted=self._after_promotion)
+            return self._roles
+
+    def _may_work(self) -> bool:
+        """Also renews the heartbeat when due, so the first decision comes before any work
+        (and a worker driven by run_once() alone, as in tests, keeps its roles)."""
+        roles = self._make_roles()
+        roles.check()
         return roles.may_work
+
+    def _after_promotion(self) -> None:
+        """The new active worker on SQLite: rows the previous one left in flight are checked
+        and sent again. (On PostgreSQL the scheduler frees those of gone workers.)"""
+        if self._roles.shares_work:
+            return
+        with self.app.app_context():
+            released = outbox.reset_in_flight()
+        if released:
+            log.warning("%d outbox row(s) were in flight at the last stop; checking and "
+                        "sending again", released)
 
     # the loop --------------------------------------------------------------------------
     def _run(self) -> None:
@@ -154,7 +166,8 @@ class Worker:
         return False
 
     def _release_orphans(self) -> None:
-        released = outbox.release_orphans(self._roles.live_owners())
+        gone = membership.gone(db.engine, outbox.in_flight_owners())
+        released = outbox.release_orphans(gone)
         if released:
             log.warning("%d outbox row(s) were in flight in a worker that stopped; checking "
                         "and sending again", released)

@@ -10,6 +10,7 @@ import pytest
 import requests
 from bridge_process import BridgeProcess
 
+from opencx_bridge import membership
 from opencx_bridge.standin import Standin
 from opencx_bridge.standin.seed import AI_EMAIL, seed
 
@@ -228,9 +229,11 @@ def test_a_second_worker_on_the_same_database_never_doubles_a_reply(bridge, st):
     from bridge_process import ROOT
 
     def second_worker_ready() -> bool:
-        if databases.ON_POSTGRESQL:  # both keep a membership row with their heartbeat
-            return bridge.query("SELECT count(*) FROM worker_lease WHERE name LIKE 'member-%'"
-                                )[0][0] >= 2
+        if databases.ON_POSTGRESQL:  # both hold their membership lock (membership.py)
+            return bridge.query(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = "
+                f"{membership.NAMESPACE} AND database = (SELECT oid FROM pg_database"
+                " WHERE datname = current_database())")[0][0] >= 2
         return "standing by" in (bridge.folder / "worker.log").read_text()
 
     with open(bridge.folder / "worker.log", "ab") as log:

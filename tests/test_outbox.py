@@ -205,3 +205,39 @@ def test_a_transient_failure_past_the_horizon_is_given_up(flow, standin, app, ru
         db.session.commit()
     flow.run()
     assert len(flow.replies(cid)) == 1
+
+
+def test_a_failure_after_the_claim_does_not_leave_the_row_sending(flow, standin, app,
+                                                                  monkeypatch):
+    cid = flow.conversation()
+    flow.customer_says(cid, "hello")
+    with app.app_context():
+        processing.process_next(cid, flow.worker.responder)
+        db.session.commit()
+
+    def broken(*_args):
+        raise RuntimeError("a bug after the call")
+
+    monkeypatch.setattr(outbox, "_sent", broken)
+    with app.app_context(), pytest.raises(RuntimeError):
+        while outbox.deliver_next(cid, owner="me"):
+            pass
+    with app.app_context():
+        row = db.session.scalar(db.select(OutboxItem).where(OutboxItem.attempts > 0))
+        assert (row.status, row.uncertain) == ("pending", True)
+        assert row.next_attempt_at > utcnow()  # backs off instead of spinning
+    monkeypatch.undo()
+    flow.time_passes(600)
+    flow.run()
+    assert len(flow.replies(cid)) == 1  # checked first: the reply that did go out counts
+
+
+def test_a_row_that_is_no_longer_due_is_not_claimed(app):
+    with app.app_context():
+        db.session.add(OutboxItem(conversation_id="c", kind="reply", body="{}",
+                                  idempotency_key="k",
+                                  next_attempt_at=utcnow() + timedelta(seconds=60)))
+        db.session.commit()
+        row = db.session.scalar(db.select(OutboxItem))
+        assert outbox._claim(row, "me") is False  # another worker postponed it meanwhile
+        assert row.status == "pending"

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from flows import Flow
 
+from opencx_bridge import autoresolve
 from opencx_bridge.ai import factory
 from opencx_bridge.extensions import db
 from opencx_bridge.models import ChatSession, utcnow
@@ -160,6 +161,18 @@ def test_a_customer_message_before_the_deadline_cancels_auto_resolve(flow, stand
     clock.now += timedelta(seconds=45)  # 75 s after the first answer, 45 s after the second
     flow.worker._last_auto_resolve = 0
     flow.run()
+    assert session(app, cid).status == "open"
+
+
+def test_a_customer_message_not_yet_processed_holds_off_auto_resolve(flow, standin, runner,
+                                                                     clock, app):
+    runner.invoke(args=["settings", "set", "auto_resolve_after_minutes", "1"])
+    cid = flow.conversation()
+    flow.customer_says(cid, "how long does shipping to canada take")
+    flow.run()
+    flow.customer_says(cid, "and to mexico?")  # stored; the worker has not seen it yet
+    with app.app_context():
+        assert autoresolve.run_due(clock.now + timedelta(minutes=5)) == 0
     assert session(app, cid).status == "open"
 
 
