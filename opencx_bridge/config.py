@@ -55,7 +55,10 @@ def load(app: Flask, test_config: dict | None) -> None:
     # Cookies the browser keeps to itself and does not send on cross-site posts.
     for key in ("SESSION_COOKIE_SAMESITE", "REMEMBER_COOKIE_SAMESITE"):
         app.config[key] = app.config.get(key) or "Lax"
-    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
+    options = app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        for key, value in pool_options(int(app.config["WORKER_THREADS"])).items():
+            options.setdefault(key, value)
 
 
 def sqlalchemy_url(url: str) -> str:
@@ -65,6 +68,13 @@ def sqlalchemy_url(url: str) -> str:
         if url.startswith(scheme):
             return "postgresql+psycopg://" + url[len(scheme):]
     return url
+
+
+def pool_options(worker_threads: int) -> dict:
+    """Connections for one process on a server database: a worker thread may hold two at
+    once (its transaction and a rate-budget spend), each request thread one (waitress
+    runs 8). Pre-ping: a server restart must not surface as errors on stale connections."""
+    return {"pool_size": 2 * worker_threads + 8, "max_overflow": 8, "pool_pre_ping": True}
 
 
 def _instance_secret_key(instance: Path) -> str:
