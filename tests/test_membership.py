@@ -6,10 +6,11 @@ import pytest
 from opencx_bridge import membership
 from opencx_bridge.extensions import db
 
-pytestmark = pytest.mark.skipif(not databases.ON_POSTGRESQL,
-                                reason="membership is how workers share PostgreSQL")
+postgresql_only = pytest.mark.skipif(not databases.ON_POSTGRESQL,
+                                     reason="membership is how workers share PostgreSQL")
 
 
+@postgresql_only
 def test_a_member_lives_until_it_leaves(app):
     with app.app_context():
         engine = db.engine
@@ -23,6 +24,7 @@ def test_a_member_lives_until_it_leaves(app):
         second.leave()
 
 
+@postgresql_only
 def test_a_lost_connection_is_a_gone_worker_until_it_joins_again(app):
     with app.app_context():
         engine = db.engine
