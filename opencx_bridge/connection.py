@@ -1,7 +1,8 @@
 """Test & Save: check a Freshchat connection against Freshchat before anything is stored.
 
-Shared by the settings page and `flask freshchat connect`. The checks raise ConnectError
-naming the form field at fault; the caller saves only when every check passed.
+Shared by the settings page and `flask freshchat connect`; the diagnostics ask again with
+recheck. The checks raise ConnectError naming the form field at fault; the caller saves
+only when every check passed.
 """
 
 from __future__ import annotations
@@ -101,32 +102,62 @@ def check_public_key(text: str | None) -> str | None:
     return text.strip()
 
 
-def test_connection(
-    request: ConnectRequest, api_base: str | None = None, timeout: float = 10.0, session=None,
-    throttle=None,
-) -> VerifiedConnection:
-    """Validate the input, then ask Freshchat; raise ConnectError on the first failure."""
+@dataclass(frozen=True)
+class CheckedInput:
+    domain: str
+    email: str
+    public_key: str | None
+    token: str
+
+
+def check_input(request: ConnectRequest) -> CheckedInput:
+    """The checks that need no call to Freshchat; ConnectError on the first failure."""
     domain = normalise_domain(request.domain)
     email = normalise_email(request.default_agent_email)
     public_key = check_public_key(request.webhook_public_key)
     if not (request.access_token or "").strip():
         raise ConnectError("access_token", "access token: paste the API token from Freshchat")
-    token = request.access_token.strip()
-    base = api_base_for(domain, api_base)
-    with FreshchatClient(base, token, session=session, timeout=timeout,
+    return CheckedInput(domain, email, public_key, request.access_token.strip())
+
+
+def test_connection(
+    request: ConnectRequest, api_base: str | None = None, timeout: float = 10.0, session=None,
+    throttle=None,
+) -> VerifiedConnection:
+    """Validate the input, then ask Freshchat; raise ConnectError on the first failure."""
+    checked = check_input(request)
+    base = api_base_for(checked.domain, api_base)
+    with FreshchatClient(base, checked.token, session=session, timeout=timeout,
                          throttle=throttle) as client:
-        _check_credentials(client, domain)
-        agent = _find_agent(client, domain, email)
+        _check_credentials(client, checked.domain)
+        agent = _find_agent(client, checked.domain, checked.email)
     return VerifiedConnection(
-        domain=domain,
-        access_token=token,
+        domain=checked.domain,
+        access_token=checked.token,
         auto_handle_all=request.auto_handle_all,
-        webhook_public_key=public_key,
+        webhook_public_key=checked.public_key,
         agent_id=str(agent["id"]),
-        agent_email=str(agent.get("email") or email),
+        agent_email=str(agent.get("email") or checked.email),
         agent_name=agent_display_name(agent),
         agent_avatar_url=(agent.get("avatar") or {}).get("url") or None,
     )
+
+
+def recheck(client: FreshchatClient, request: ConnectRequest, saved_agent: dict | None) -> None:
+    """Test & Save's verdict on a saved connection, on the caller's client (whose token and
+    domain are the saved ones); nothing is saved. `saved_agent` is the saved agent as
+    GET /agents/{id} just returned it: when it is active under the saved email, the walk over
+    every /agents page could only find an active agent again, so it is skipped."""
+    checked = check_input(request)
+    _check_credentials(client, checked.domain)
+    if not _active_with_email(saved_agent, checked.email):
+        _find_agent(client, checked.domain, checked.email)  # says what is wrong, as Test & Save
+
+
+def _active_with_email(agent: dict | None, email: str) -> bool:
+    found = (agent or {}).get("email")
+    return (isinstance(found, str) and found.strip().casefold() == email.casefold()
+            and not agent.get("is_deleted") and not agent.get("is_deactivated"))
 
 
 def agent_display_name(agent: dict) -> str:

@@ -1,6 +1,6 @@
 """Diagnostics: each check is a pure rule from gathered facts to a Check (ok, warn or fail).
 
-diagnostics_gather.py reads the facts (the database, and Test & Save against Freshchat);
+diagnostics_gather.py reads the facts (the database, and Freshchat asked just now);
 the rules here only decide, so each one is tested with a hand-made Facts.
 `flask freshchat doctor` and the Diagnostics page show the same checks.
 """

@@ -1,7 +1,10 @@
 """Read the facts the diagnostics decide on: the database, and Freshchat asked just now.
 
-Freshchat calls (Test & Save, GET /v2/agents/{id}) spend the shared rate budget. Nothing is
-written: a failing check changes no state, it only says what to fix.
+Freshchat calls spend the shared rate budget, so one view makes as few as give every check
+its answer: GET /v2/agents/{id} for the default agent and GET /v2/accounts/configuration,
+on one client; Test & Save's walk over every /agents page only when that agent is not
+active under the saved email (then the walk says why). Nothing is written: a failing check
+changes no state, it only says what to fix.
 """
 
 from __future__ import annotations
@@ -13,10 +16,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import distinct, func, or_, select
 
 from . import api_calls, integration, settings
-from .connection import ConnectError, ConnectRequest
+from .connection import ConnectError, ConnectRequest, recheck
 from .diagnostics import RECENT, AgentLookup, Check, Facts, run_checks
 from .extensions import db
 from .freshchat import errors
+from .freshchat.client import FreshchatClient
 from .models import (
     ChatSession,
     DedupKey,
@@ -66,22 +70,23 @@ def _ask_freshchat(row: Integration) -> dict:
                 "agent_lookup": AgentLookup(error="the saved token cannot be read")}
     request = ConnectRequest(row.domain, creds.token, row.default_agent_email or "",
                              row.auto_handle_all, row.webhook_public_key)
-    try:
-        api_calls.check_connection(request)
-        connect_error = None
-    except ConnectError as exc:
-        connect_error = exc.message
-    return {"connect_error": connect_error, "agent_lookup": _lookup_agent(creds)}
-
-
-def _lookup_agent(creds: integration.Credentials) -> AgentLookup:
     with integration.client_for(creds, throttle=api_calls.throttle()) as client:
+        lookup = _lookup_agent(client, creds.agent_id)
         try:
-            return AgentLookup(agent=client.get_agent(creds.agent_id))
-        except errors.NotFound:
-            return AgentLookup(missing=True)
-        except errors.FreshchatError as exc:
-            return AgentLookup(error=str(exc))
+            recheck(client, request, lookup.agent)
+            connect_error = None
+        except ConnectError as exc:
+            connect_error = exc.message
+    return {"connect_error": connect_error, "agent_lookup": lookup}
+
+
+def _lookup_agent(client: FreshchatClient, agent_id: str) -> AgentLookup:
+    try:
+        return AgentLookup(agent=client.get_agent(agent_id))
+    except errors.NotFound:
+        return AgentLookup(missing=True)
+    except errors.FreshchatError as exc:
+        return AgentLookup(error=str(exc))
 
 
 def _count(query) -> int:

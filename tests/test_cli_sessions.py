@@ -3,6 +3,7 @@
 from datetime import datetime
 
 import pytest
+from sqlalchemy import event
 
 from opencx_bridge.extensions import db
 from opencx_bridge.models import ChatSession, Contact, Message, TimelineEntry
@@ -167,6 +168,31 @@ def test_list_respects_the_limit(app, runner):
         add_session(app, f"conv-{n}")
     result = runner.invoke(args=["sessions", "list", "--limit", "2"])
     assert [line.split("\t")[2] for line in result.output.splitlines()] == ["conv-2", "conv-1"]
+
+
+def statements_for_list(app, runner, sessions: int) -> int:
+    for n in range(sessions):
+        add_session(app, f"conv-{sessions}-{n}", email=f"c{sessions}-{n}@example.com")
+    seen: list[str] = []
+    with app.app_context():
+        engine = db.engine
+
+    def remember(conn, cursor, statement, *args):
+        seen.append(statement)
+    event.listen(engine, "before_cursor_execute", remember)
+    try:
+        result = runner.invoke(args=["sessions", "list", "--limit", str(sessions)])
+    finally:
+        event.remove(engine, "before_cursor_execute", remember)
+    assert result.exit_code == 0, result.output
+    assert len(result.output.splitlines()) == sessions
+    assert f"\tc{sessions}-{sessions - 1}@example.com\t" in result.output.splitlines()[0]
+    return len(seen)
+
+
+def test_list_reads_the_contacts_in_one_batch_not_one_per_session(app, runner):
+    assert statements_for_list(app, runner, 3) == 2  # the sessions, then their contacts
+    assert statements_for_list(app, runner, 30) == 2  # before: 1 + one per session (31)
 
 
 @pytest.mark.parametrize("status", ["bogus", "closed", "OPEN", ""])

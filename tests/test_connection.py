@@ -9,10 +9,12 @@ from opencx_bridge.connection import (
     ConnectError,
     ConnectRequest,
     normalise_domain,
+    recheck,
 )
 from opencx_bridge.connection import (
     test_connection as check,
 )
+from opencx_bridge.freshchat.client import FreshchatClient
 from opencx_bridge.standin.seed import AI_EMAIL
 
 
@@ -120,3 +122,54 @@ def test_freshchats_one_line_key_is_accepted(standin):
     verified = check(request_for(standin, webhook_public_key=standin.public_key_text),
                      api_base=standin.base_url)
     assert verified.webhook_public_key == standin.public_key_text.strip()
+
+
+# recheck: Test & Save's verdict on a saved connection (the diagnostics) ---------------------
+
+def rechecked(standin, saved_agent, **changes) -> tuple[ConnectError | None, list[str]]:
+    """The error (None when it passes) and the paths it called."""
+    before = len(standin.calls)
+    request = request_for(standin, **changes)
+    with FreshchatClient(standin.base_url, request.access_token, timeout=2) as client:
+        try:
+            recheck(client, request, saved_agent)
+            error = None
+        except ConnectError as exc:
+            error = exc
+    return error, [c["path"] for c in standin.calls[before:]]
+
+
+def test_recheck_of_an_active_saved_agent_asks_only_for_the_configuration(standin):
+    for number in range(120):
+        standin.add_agent(f"rep{number}@acme.test", "Rep", str(number))
+    saved = standin.add_agent("late@acme.test", "Lena", "Late")
+    error, paths = rechecked(standin, {**saved, "email": "Late@Acme.test"},
+                             default_agent_email="late@acme.test")
+    assert error is None
+    assert paths == ["/v2/accounts/configuration"]  # Test & Save: 3 calls (2 agent pages)
+
+
+@pytest.mark.parametrize("change, words", [
+    ({"is_deactivated": True}, "is deactivated in Freshchat"),
+    ({"is_deleted": True}, "was deleted in Freshchat"),
+    ({"email": "renamed@acme.test"}, f"no Freshchat agent has the email {AI_EMAIL}"),
+])
+def test_recheck_walks_like_test_and_save_when_the_saved_agent_is_not_active(standin, change,
+                                                                             words):
+    standin.update_agent(standin.ai_agent["id"], **change)
+    error, paths = rechecked(standin, standin.agent(standin.ai_agent["id"]))
+    assert error.field == "default_agent_email" and words in error.message
+    assert paths == ["/v2/accounts/configuration", "/v2/agents"]
+
+
+def test_recheck_finds_an_agent_recreated_under_the_same_email(standin):
+    standin.delete_agent(standin.ai_agent["id"])  # the saved id answers 404: no saved agent
+    standin.add_agent(AI_EMAIL, "Aiden", "Again")
+    error, paths = rechecked(standin, None)
+    assert error is None and paths == ["/v2/accounts/configuration", "/v2/agents"]
+
+
+def test_recheck_of_a_rejected_token_stops_at_the_configuration(standin):
+    error, paths = rechecked(standin, standin.ai_agent, access_token="rotated-away")
+    assert (error.field, error.message) == ("access_token", TOKEN_REJECTED)
+    assert paths == ["/v2/accounts/configuration"]

@@ -156,6 +156,21 @@ def test_gather_asks_freshchat_when_connected(app, standin, connected):
     assert calls, "the default agent is read by id"
 
 
+def test_gather_walks_the_agents_only_when_the_saved_agent_is_not_active(app, standin,
+                                                                        connected):
+    standin.update_agent(standin.ai_agent["id"], is_deactivated=True)
+    before = len(standin.calls)
+    with app.app_context():
+        found = gather()
+    paths = [c["path"] for c in standin.calls[before:]]
+    assert paths == [f"/v2/agents/{standin.ai_agent['id']}", "/v2/accounts/configuration",
+                     "/v2/agents"]  # the walk, to say what Test & Save would say
+    assert found.connect_error == (  # Test & Save's own words, from its walk
+        f"the agent {standin.ai_agent['email']} is deactivated in Freshchat: reactivate it in "
+        "Admin Settings → Team, or choose another agent")
+    assert found.agent_lookup.agent["is_deactivated"]
+
+
 def test_gather_without_a_connection_asks_nobody(app, standin):
     with app.app_context():
         found = gather()

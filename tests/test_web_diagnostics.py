@@ -4,6 +4,8 @@ import re
 from datetime import timedelta
 from html import escape
 
+from conftest import connect_args
+
 from opencx_bridge.extensions import db
 from opencx_bridge.models import DedupKey, TimelineEntry, utcnow
 from opencx_bridge.worker import prune_dedup_keys
@@ -46,6 +48,22 @@ def test_each_check_is_a_row_with_a_badge_and_its_fix(admin, standin, connected)
     assert "Run again" in html and 'href="/dedup"' in html
     assert 'href="/diagnostics"' in html  # the nav link
     assert standin.token not in html
+
+
+def test_one_view_asks_freshchat_twice_however_many_agents(admin, runner, standin, connected):
+    for number in range(120):
+        standin.add_agent(f"rep{number}@acme.test", "Rep", str(number))
+    late = standin.add_agent("late@acme.test", "Lena", "Late")  # on the second /agents page
+    assert runner.invoke(args=connect_args(standin, **{"--agent-email": "late@acme.test"})
+                         ).exit_code == 0
+    before = len(standin.calls)
+    found = rows(page(admin, "/diagnostics"))
+    calls = [(c["method"], c["path"]) for c in standin.calls[before:]]
+    # before: Test & Save's walk (configuration, both /agents pages) and then the agent by id
+    # on a second client, 4 calls; now the agent by id and the configuration, on one client
+    assert calls == [("GET", f"/v2/agents/{late['id']}"), ("GET", "/v2/accounts/configuration")]
+    assert "Test &amp; Save passes now" in found["credentials"]
+    assert "late@acme.test is an active Freshchat agent" in found["default_agent"]
 
 
 def test_a_deleted_agent_shows_as_a_failing_row(admin, standin, connected):

@@ -3,7 +3,7 @@ and the support bundle (the actions: test_web_session_actions.py)."""
 
 import json
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from html import escape
 
 import pytest
@@ -16,8 +16,12 @@ from dashboard_data import (
     section,
     timeline_items,
 )
+from sqlalchemy import event, update
 
 from opencx_bridge import users
+from opencx_bridge.extensions import db
+from opencx_bridge.models import ChatSession, Contact, OutboxItem
+from opencx_bridge.web import session_page
 
 CONVERSATION = "7d1f3a5c-2b4e-4f60-9a8b-c1d2e3f4a5b6"
 URL = f"https://acme.freshchat.com/a/app-1/open/conversation/{CONVERSATION}"
@@ -166,6 +170,104 @@ def test_the_live_part_is_204_until_something_happens(app, admin, conversation):
     assert "<html" not in html
     assert "Any news?" in section(html, "transcript-title")
     assert digest_of(html) != digest
+
+
+def statements_during(app, client, url: str) -> tuple[int, list[str]]:
+    seen: list[str] = []
+    with app.app_context():
+        engine = db.engine
+
+    def remember(conn, cursor, statement, *args):
+        seen.append(statement)
+    event.listen(engine, "before_cursor_execute", remember)
+    try:
+        status = client.get(url).status_code
+    finally:
+        event.remove(engine, "before_cursor_execute", remember)
+    return status, seen
+
+
+def test_an_idle_poll_reads_markers_not_the_transcript_timeline_or_calls(app, admin,
+                                                                         conversation):
+    for n in range(40):
+        add_messages(app, conversation, ("customer", f"line {n}"))
+        add_entry(app, CONVERSATION, "event", f"event {n}")
+        add_call(app, CONVERSATION, "reply", "sent", attempts=1)
+    digest = digest_of(page(admin, f"/sessions/{conversation}"))
+    status, statements = statements_during(app, admin,
+                                           f"/sessions/{conversation}/live?seen={digest}")
+    assert status == 204
+    loaded = [s for s in statements for column in ("message.text", "timeline_entry.summary",
+                                                   "outbox_item.body") if column in s]
+    assert loaded == []  # before: the whole transcript, 300 entries and 100 calls, each poll
+    assert len(statements) == 6  # user, session, contact, connection, logs, calls
+
+
+def set_call(app, call_id: int, **values):
+    with app.app_context():
+        db.session.execute(update(OutboxItem).where(OutboxItem.id == call_id).values(**values))
+        db.session.commit()
+
+
+def set_session(app, session_id: int, **values):
+    with app.app_context():
+        db.session.execute(update(ChatSession).where(ChatSession.id == session_id)
+                           .values(**values))
+        db.session.commit()
+
+
+def rename_contact(app, session_id: int, name: str):
+    with app.app_context():
+        row = db.session.get(ChatSession, session_id)
+        db.session.get(Contact, row.contact_id).name = name
+        db.session.commit()
+
+
+CHANGES = {  # what changes → (how, what the fresh live part then shows)
+    "a call is sent": (lambda app, sid, call: set_call(
+        app, call, status="sent", attempts=1, last_status=201, latency_ms=42.0),
+        "call-sent"),
+    "a call is claimed": (lambda app, sid, call: set_call(
+        app, call, status="sending", attempts=1), "call-sending"),
+    "a call fails": (lambda app, sid, call: set_call(
+        app, call, status="failed", attempts=1, last_error="closed"), "closed"),
+    "a call is tried again, still pending": (lambda app, sid, call: set_call(
+        app, call, attempts=1, last_status=503, last_error="busy"), "busy"),
+    "a timeline entry": (lambda app, sid, call: add_entry(
+        app, CONVERSATION, "decision", "AI answers again"), "AI answers again"),
+    "a message": (lambda app, sid, call: add_messages(
+        app, sid, ("customer", "still there?")), "still there?"),
+    "the status": (lambda app, sid, call: set_session(app, sid, status="resolved"),
+                   '<span class="badge resolved">'),
+    "the assignee": (lambda app, sid, call: set_session(
+        app, sid, assigned_agent_name="Ola Other"), "assigned to Ola Other"),
+    "the contact": (lambda app, sid, call: rename_contact(app, sid, "Minji Park"),
+                    "Minji Park"),
+}
+
+
+@pytest.mark.parametrize("change", CHANGES)
+def test_the_live_part_comes_back_when_anything_it_shows_changes(app, admin, conversation,
+                                                                  change):
+    call = add_call(app, CONVERSATION, "reply", "pending")
+    digest = digest_of(page(admin, f"/sessions/{conversation}"))
+    assert admin.get(f"/sessions/{conversation}/live?seen={digest}").status_code == 204
+    how, shown = CHANGES[change]
+    how(app, conversation, call)
+    html = page(admin, f"/sessions/{conversation}/live?seen={digest}")
+    assert shown in html
+    assert digest_of(html) != digest
+    assert admin.get(f"/sessions/{conversation}/live?seen={digest_of(html)}").status_code == 204
+
+
+def test_the_live_part_comes_back_when_started_ago_turns_a_minute(app, admin, conversation,
+                                                                   monkeypatch):
+    digest = digest_of(page(admin, f"/sessions/{conversation}"))
+    with app.app_context():
+        started = db.session.get(ChatSession, conversation).created_at
+    monkeypatch.setattr(session_page, "utcnow", lambda: started + timedelta(minutes=5))
+    html = page(admin, f"/sessions/{conversation}/live?seen={digest}")
+    assert "(5 min ago)" in html and digest_of(html) != digest
 
 
 # support bundle ---------------------------------------------------------------------------

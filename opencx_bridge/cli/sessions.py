@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
+from .. import session_list, timeline
 from .. import sessions as lookup
-from .. import timeline
 
 
 @click.group("sessions")
@@ -22,8 +22,9 @@ def list_sessions(status: str | None, limit: int) -> None:
     rows = lookup.recent(status, limit)
     if not rows:
         click.echo("no sessions" + (f" with status {status}" if status else ""))
+    contacts = session_list.contacts_of(rows)  # one query for all, as the inbox does
     for row in rows:
-        contact = lookup.contact_of(row)
+        contact = contacts.get(row.contact_id)
         who = (contact.email or contact.name or f"contact {contact.id}") if contact else "-"
         click.echo(f"{row.id}\t{row.status}\t{row.conversation_id}\t{who}\t"
                    f"{row.created_at.isoformat(timespec='seconds')}Z")
