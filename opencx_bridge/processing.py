@@ -45,13 +45,31 @@ def head_event(conversation_id: str | None) -> Event | None:
     )
 
 
+class EventCrashed(Exception):
+    """An unexpected error while an event was processed; its cause is the error."""
+
+    def __init__(self, event_id: int):
+        super().__init__(f"event {event_id} crashed")
+        self.event_id = event_id
+
+
 def process_next(conversation_id: str | None, responder: Responder,
                  stopping: threading.Event | None = None, now: datetime | None = None) -> bool:
-    """Handle the conversation's oldest pending event if due. True when one was settled."""
+    """Handle the conversation's oldest pending event if due. True when one was settled.
+    An unexpected error comes out as EventCrashed, naming the event (see park_after_crash)."""
     now = now or utcnow()
     event = head_event(conversation_id)
     if event is None or (event.next_attempt_at and event.next_attempt_at > now):
         return False
+    event_id = event.id
+    try:
+        return _process_event(event, conversation_id, responder, stopping, now)
+    except Exception as exc:
+        raise EventCrashed(event_id) from exc
+
+
+def _process_event(event: Event, conversation_id: str | None, responder: Responder,
+                   stopping: threading.Event | None, now: datetime) -> bool:
     try:
         parsed = parse_event(json.loads(event.payload))
     except (PayloadError, ValueError) as exc:
@@ -134,11 +152,16 @@ def _postpone(event: Event, delay: timedelta, why: str) -> None:
     event.error = why
 
 
-def park_after_crash(conversation_id: str | None, exc: Exception) -> None:
-    """An unexpected error: retry later, and after a few tries stop and show it."""
-    event = head_event(conversation_id)
+def park_after_crash(crashed: EventCrashed) -> None:
+    """An unexpected error: retry later, and after a few tries stop and show it. The event
+    is the one that crashed (another process may have settled it meanwhile: then nothing)."""
+    exc = crashed.__cause__
+    event = db.session.scalar(
+        select(Event).where(Event.id == crashed.event_id, Event.status == "pending")
+        .with_for_update(skip_locked=True))
     if event is None:
         return
+    conversation_id = event.conversation_id
     if event.attempts + 1 >= MAX_CRASHES:
         _settle(event, "failed", f"processing crashed {MAX_CRASHES} times: {exc!r}")
         if conversation_id:

@@ -138,14 +138,15 @@ class Worker:
         return outbox.deliver_next(conversation_id, self._stopping, self.owner)
 
     def _events(self, conversation_id: str | None) -> bool:
+        responder = self.responder or factory.build()
         try:
-            responder = self.responder or factory.build()
             return processing.process_next(conversation_id, responder, self._stopping,
                                            self.clock())
-        except Exception as exc:  # noqa: BLE001 - park the event instead of spinning on it
+        except processing.EventCrashed as crashed:  # park it instead of spinning on it
             db.session.rollback()
-            log.exception("event processing failed in conversation %s", conversation_id)
-            processing.park_after_crash(conversation_id, exc)
+            log.error("event processing failed in conversation %s", conversation_id,
+                      exc_info=crashed.__cause__)
+            processing.park_after_crash(crashed)
             return False
 
     def _drain(self, stage: str, lanes: list, step) -> bool:

@@ -180,3 +180,23 @@ def test_a_crashing_event_is_parked_then_failed_not_retried_forever(flow, app, m
         event = db.session.scalar(select(Event))
         assert event.status == "failed"
         assert "RuntimeError('bug')" in event.error
+
+
+def test_a_crash_is_charged_to_the_event_that_crashed_only(flow, app):
+    cid = flow.conversation()
+    flow.customer_says(cid, "first")
+    flow.customer_says(cid, "second")
+    with app.app_context():
+        first, second = db.session.scalars(select(Event).order_by(Event.id)).all()
+        try:
+            raise processing.EventCrashed(first.id) from RuntimeError("bug")
+        except processing.EventCrashed as crashed:
+            caught = crashed
+        first.status = "processed"  # another process settled it meanwhile
+        db.session.commit()
+        processing.park_after_crash(caught)
+        assert (second.attempts, second.error) == (0, None)
+        first.status = "pending"
+        db.session.commit()
+        processing.park_after_crash(caught)
+        assert first.attempts == 1 and "RuntimeError('bug')" in first.error
