@@ -21,8 +21,9 @@ from .models import DedupKey, Event, Integration, utcnow
 LAST_SEEN_PRECISION = timedelta(seconds=10)
 
 _keys, _events, _integration = DedupKey.__table__, Event.__table__, Integration.__table__
-_CLAIM = {"postgresql": postgresql.insert(_keys).on_conflict_do_nothing(),
-          "sqlite": sqlite.insert(_keys).on_conflict_do_nothing()}
+# RETURNING rather than rowcount: psycopg reports no rowcount for this INSERT.
+_CLAIM = {name: dialect.insert(_keys).on_conflict_do_nothing().returning(_keys.c.key)
+          for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))}
 _SEEN_AT = select(_keys.c.seen_at).where(_keys.c.key == bindparam("claimed"))
 _RENEW = (_keys.update().where(_keys.c.key == bindparam("claimed"))
           .values(seen_at=bindparam("now")))
@@ -78,7 +79,7 @@ def is_known(action: str) -> bool:
 def _claim_key(connection: Connection, key: str, now) -> bool:
     """Insert the key; a key older than the window counts as new again."""
     insert = _CLAIM.get(connection.dialect.name, _CLAIM["sqlite"])
-    if connection.execute(insert, {"key": key, "seen_at": now}).rowcount == 1:
+    if connection.execute(insert, {"key": key, "seen_at": now}).first() is not None:
         return True
     seen_at = connection.execute(_SEEN_AT, {"claimed": key}).scalar()
     window = timedelta(hours=settings.get("dedup_window_hours"))
