@@ -7,7 +7,8 @@ adding ORM objects cost several times the SQL they produce. Every statement is b
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from sqlalchemy import bindparam, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -28,31 +29,42 @@ _SEEN_AT = select(_keys.c.seen_at).where(_keys.c.key == bindparam("claimed"))
 _RENEW = (_keys.update().where(_keys.c.key == bindparam("claimed"))
           .values(seen_at=bindparam("now")))
 _INSERT_EVENT = _events.insert()
-# Not on every webhook: that row is a hot spot. A no-op UPDATE costs less than reading it.
+# Only when the stored time is older than LAST_SEEN_PRECISION: that row is a hot spot.
 _NOTE_WEBHOOK = (_integration.update()
                  .where(_integration.c.id == 1, or_(_integration.c.last_webhook_at.is_(None),
                         _integration.c.last_webhook_at < bindparam("stale_before")))
                  .values(last_webhook_at=bindparam("now")))
-_WEBHOOK_KEYS = select(_integration.c.webhook_token_digest,
-                       _integration.c.webhook_public_key).where(_integration.c.id == 1)
+_WEBHOOK_KEYS = select(_integration.c.webhook_token_digest, _integration.c.webhook_public_key,
+                       _integration.c.last_webhook_at).where(_integration.c.id == 1)
+UNREAD = object()  # store() was not told when the last webhook arrived
 
 
-def webhook_keys() -> tuple[str | None, str | None] | None:
-    """(token digest, public key) of the integration; None before one was ever saved."""
+class WebhookKeys(NamedTuple):
+    token_digest: str | None
+    public_key: str | None
+    last_webhook_at: datetime | None
+
+
+def webhook_keys() -> WebhookKeys | None:
+    """What the intake needs of the integration row; None before one was ever saved."""
     row = db.session.connection().execute(_WEBHOOK_KEYS).first()
-    return None if row is None else (row[0], row[1])
+    return None if row is None else WebhookKeys(*row)
 
 
-def store(payload: dict, raw: bytes, retry_count: int | None) -> str:
-    """Return 'accepted', 'duplicate' or 'ignored'; the caller commits nothing itself."""
+def store(payload: dict, raw: bytes, retry_count: int | None,
+          last_webhook_at: datetime | None | object = UNREAD) -> str:
+    """Return 'accepted', 'duplicate' or 'ignored'; the caller commits nothing itself.
+
+    `last_webhook_at` as the caller read it (webhook_keys) spares a statement while the
+    write lock is held, where every statement counts: other writers queue behind it."""
     key = dedup_key(payload, raw)
-    action = payload["action"]
-    conversation_id = conversation_id_of(payload)
-    now = utcnow()
-    connection = db.session.connection()
+    action, conversation_id, now = payload["action"], conversation_id_of(payload), utcnow()
     detail = {"dedup_key": key, "retry_count": retry_count}
+    connection = db.session.connection()
     claimed = _claim_key(connection, key, now)
-    connection.execute(_NOTE_WEBHOOK, {"now": now, "stale_before": now - LAST_SEEN_PRECISION})
+    if last_webhook_at is UNREAD or last_webhook_at is None or (
+            now - last_webhook_at > LAST_SEEN_PRECISION):
+        connection.execute(_NOTE_WEBHOOK, {"now": now, "stale_before": now - LAST_SEEN_PRECISION})
     if not claimed:
         if conversation_id:
             timeline.add_now(connection, conversation_id, "duplicate",

@@ -245,3 +245,19 @@ def test_every_delivery_updates_when_the_last_webhook_arrived(app, connected):
             db.session.commit()
             intake.store(*delivery(name), retry)
             assert db.session.get(Integration, 1).last_webhook_at > old  # duplicates too
+
+
+def test_a_caller_that_read_a_recent_last_webhook_time_spares_the_update(app, connected):
+    """The web intake passes what it read; a fresh time means no UPDATE in the transaction."""
+    with app.app_context():
+        recent = utcnow() - timedelta(seconds=1)
+        intake.store(*delivery("message_create_user"), None, last_webhook_at=recent)
+        assert db.session.get(Integration, 1).last_webhook_at is None  # not written
+
+
+def test_a_caller_that_read_an_old_last_webhook_time_gets_it_refreshed(app, connected):
+    with app.app_context():
+        old = utcnow() - timedelta(minutes=5)
+        before = utcnow()
+        intake.store(*delivery("message_create_user"), None, last_webhook_at=old)
+        assert db.session.get(Integration, 1).last_webhook_at >= before

@@ -23,8 +23,8 @@ bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 @bp.post("/freshchat/<token>")
 def freshchat(token: str):
     try:
-        expected, public_key_text = intake.webhook_keys() or (None, None)
-        if not secrets_box.same_secret(token, expected):
+        keys = intake.webhook_keys()
+        if keys is None or not secrets_box.same_secret(token, keys.token_digest):
             _count_revoked_hit(token)
             return _error(404, "unknown webhook URL: copy the current one from the bridge settings")
     except SQLAlchemyError:
@@ -32,9 +32,9 @@ def freshchat(token: str):
     raw, problem = _read_body()
     if problem:
         return problem
-    if public_key_text:
+    if keys.public_key:
         try:
-            verify(raw, request.headers.get("X-Freshchat-Signature"), _public_key(public_key_text))
+            verify(raw, request.headers.get("X-Freshchat-Signature"), _public_key(keys.public_key))
         except (SignatureError, InvalidPublicKey) as exc:
             return _error(401, str(exc))
     try:
@@ -42,7 +42,7 @@ def freshchat(token: str):
     except ValueError as exc:
         return _error(400, str(exc))
     try:
-        status = intake.store(payload, raw, _retry_count())
+        status = intake.store(payload, raw, _retry_count(), keys.last_webhook_at)
     except SQLAlchemyError:
         return _database_down()
     worker.wake(current_app)
