@@ -25,6 +25,9 @@ import threading
 import time
 import weakref
 from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 try:
     import fcntl
@@ -34,29 +37,44 @@ except ImportError:  # not on Windows: threads are still serialised, processes b
 WAIT_SECONDS = 5.0  # as long as busy_timeout; past it SQLite's own locking decides
 POLL_SECONDS = 0.001
 WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")  # what makes sqlite3 open a transaction
+URGENT_RUN = 8  # urgent writers served in a row before a waiting other one gets its turn
+_urgent: ContextVar[bool] = ContextVar("opencx_urgent_write", default=False)
+
+
+@contextmanager
+def urgent() -> Iterator[None]:
+    """Writes in this block go before the others (the worker's): the intake answers a
+    webhook while Freshchat waits, a worker's transaction can wait a few milliseconds."""
+    token = _urgent.set(True)
+    try:
+        yield
+    finally:
+        _urgent.reset(token)
 
 
 class FairLock:
-    """A lock granted in the order it was asked for; release hands it to the next waiter."""
+    """A lock handed straight to the next waiter on release, in the order they asked, except
+    that urgent waiters go first: at most URGENT_RUN of them in a row while others wait."""
 
     def __init__(self) -> None:
         self._mutex = threading.Lock()
         self._held = False
-        self._waiters: deque[threading.Lock] = deque()
+        self._queues: dict[bool, deque[threading.Lock]] = {True: deque(), False: deque()}
+        self._urgent_run = 0
 
-    def acquire(self, timeout: float) -> bool:
+    def acquire(self, timeout: float, is_urgent: bool = False) -> bool:
         with self._mutex:
             if not self._held:
                 self._held = True
                 return True
             turn = threading.Lock()
             turn.acquire()
-            self._waiters.append(turn)
+            self._queues[is_urgent].append(turn)
         if turn.acquire(timeout=timeout):
             return True
         with self._mutex:
-            if turn in self._waiters:
-                self._waiters.remove(turn)
+            if turn in self._queues[is_urgent]:
+                self._queues[is_urgent].remove(turn)
                 return False
         return True  # handed over just as the wait ran out
 
@@ -65,13 +83,19 @@ class FairLock:
 
     @property
     def waiting(self) -> int:
-        return len(self._waiters)
+        return len(self._queues[True]) + len(self._queues[False])
 
     def release(self) -> None:
         with self._mutex:
-            if self._waiters:
-                self._waiters.popleft().release()  # stays held: it passes to the next one
+            first, other = self._queues[True], self._queues[False]
+            if first and (not other or self._urgent_run < URGENT_RUN):
+                self._urgent_run += 1
+                first.popleft().release()  # stays held: it passes to the next one
+            elif other:
+                self._urgent_run = 0
+                other.popleft().release()
             else:
+                self._urgent_run = 0
                 self._held = False
 
 
@@ -119,7 +143,7 @@ class DatabaseLock:
         if self._holder == me:
             return False  # this thread writes on another connection: waiting would deadlock
         deadline = time.monotonic() + WAIT_SECONDS
-        if not self._threads.acquire(WAIT_SECONDS):
+        if not self._threads.acquire(WAIT_SECONDS, _urgent.get()):
             return False
         if not self._file.acquire(max(0.0, deadline - time.monotonic())):
             self._threads.release()

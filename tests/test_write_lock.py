@@ -1,6 +1,7 @@
 """The SQLite write lock: writers queue in order and are handed the lock when it frees,
 instead of polling SQLite's busy handler; readers and other databases are left alone."""
 
+import contextlib
 import sqlite3
 import threading
 from types import SimpleNamespace
@@ -72,6 +73,46 @@ def test_a_waiter_that_gives_up_leaves_the_queue():
     assert lock.acquire(timeout=0)
 
 
+def test_urgent_waiters_go_before_the_others_that_waited_longer():
+    lock, order = FairLock(), []
+    assert lock.acquire(timeout=1)
+    threads = start_takers(lock, order, [("worker", False), ("intake", True)])
+    lock.release()
+    join(threads)
+    assert order == ["intake", "worker"]
+
+
+def test_the_others_get_a_turn_after_a_run_of_urgent_ones(monkeypatch):
+    monkeypatch.setattr(write_lock, "URGENT_RUN", 2)
+    lock, order = FairLock(), []
+    assert lock.acquire(timeout=1)
+    threads = start_takers(lock, order, [("worker", False), ("intake-1", True),
+                                         ("intake-2", True), ("intake-3", True)])
+    lock.release()
+    join(threads)
+    assert order == ["intake-1", "intake-2", "worker", "intake-3"]
+
+
+def start_takers(lock: FairLock, order: list, takers: list) -> list[threading.Thread]:
+    """One thread per (name, urgent), queued in this order behind the current holder."""
+    def take(name, is_urgent):
+        assert lock.acquire(timeout=DEADLOCK_GUARD, is_urgent=is_urgent)
+        order.append(name)
+        lock.release()
+
+    threads = []
+    for number, (name, is_urgent) in enumerate(takers, start=1):
+        threads.append(threading.Thread(target=take, args=(name, is_urgent)))
+        threads[-1].start()
+        wait_until(lambda number=number: lock.waiting == number)
+    return threads
+
+
+def join(threads: list[threading.Thread]) -> None:
+    for thread in threads:
+        thread.join(DEADLOCK_GUARD)
+
+
 # FileLock: the same lock for another process (flock is per open file, so two here) ----------
 
 def test_the_lock_file_keeps_out_a_second_holder_until_released(tmp_path):
@@ -109,6 +150,29 @@ def test_a_second_writer_waits_for_the_first_and_both_succeed(database):
     assert [row[0] for row in first.execute("SELECT who FROM t ORDER BY id")] == [
         "first", "second"]
     assert not lock.locked()
+
+
+def test_a_write_in_an_urgent_block_goes_before_a_waiting_one(database):
+    holder, worker, intake = connect(database), connect(database), connect(database)
+    lock = write_lock.lock_for(str(database))
+    holder.execute("INSERT INTO t (who) VALUES ('holder')")
+    order = []
+
+    def write(connection, who, is_urgent):
+        with write_lock.urgent() if is_urgent else contextlib.nullcontext():
+            connection.execute("INSERT INTO t (who) VALUES (?)", (who,))
+        order.append(who)
+        connection.commit()
+
+    threads = []
+    for number, (connection, who, is_urgent) in enumerate(
+            [(worker, "worker", False), (intake, "intake", True)], start=1):
+        threads.append(threading.Thread(target=write, args=(connection, who, is_urgent)))
+        threads[-1].start()
+        wait_until(lambda number=number: lock.waiting == number)
+    holder.commit()
+    join(threads)
+    assert order == ["intake", "worker"]
 
 
 def test_reads_take_no_lock_even_while_another_connection_writes(database):

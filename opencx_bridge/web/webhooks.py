@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from .. import intake, secrets_box, worker
+from .. import intake, secrets_box, worker, write_lock
 from ..extensions import db
 from ..freshchat.signature import InvalidPublicKey, SignatureError, load_public_key, verify
 from ..models import RevokedWebhook, utcnow
@@ -42,7 +42,8 @@ def freshchat(token: str):
     except ValueError as exc:
         return _error(400, str(exc))
     try:
-        status = intake.store(payload, raw, _retry_count(), keys.last_webhook_at)
+        with write_lock.urgent():  # before the worker's writes: Freshchat is waiting
+            status = intake.store(payload, raw, _retry_count(), keys.last_webhook_at)
     except SQLAlchemyError:
         return _database_down()
     worker.wake(current_app)
