@@ -171,19 +171,20 @@ _locks_mutex = threading.Lock()
 
 def lock_for(database: str) -> DatabaseLock:
     """The one lock per database file in this process (gone with its last connection)."""
+    path = os.path.realpath(database)  # one lock however the path is spelt
     with _locks_mutex:
-        lock = _locks.get(database)
+        lock = _locks.get(path)
         if lock is None:
-            lock = _locks[database] = DatabaseLock(database)
+            lock = _locks[path] = DatabaseLock(path)
         return lock
 
 
 def _database_file(database, uri: bool) -> str | None:
-    """The absolute path of an ordinary database file; None for memory and URI databases."""
+    """The name of an ordinary database file; None for memory and URI databases."""
     name = os.fsdecode(database)
     if uri or name in ("", ":memory:") or name.startswith("file:"):
         return None
-    return os.path.abspath(name)
+    return name
 
 
 class WriteLockedConnection(sqlite3.Connection):

@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 from opencx_bridge import write_lock
 from opencx_bridge.extensions import db
-from opencx_bridge.write_lock import FairLock, FileLock, WriteLockedConnection
+from opencx_bridge.write_lock import DatabaseLock, FairLock, FileLock, WriteLockedConnection
 
 DEADLOCK_GUARD = 30.0  # seconds; only ever reached when the code under test hangs
 
@@ -122,6 +122,19 @@ def test_the_lock_file_keeps_out_a_second_holder_until_released(tmp_path):
     here.release()
     assert other.acquire(timeout=0)
     other.release()
+
+
+def test_a_database_lock_in_another_process_waits_for_the_file(tmp_path, monkeypatch):
+    """Two DatabaseLocks on one file stand for two processes: only the file is shared."""
+    monkeypatch.setattr(write_lock, "WAIT_SECONDS", 0.0)
+    here = DatabaseLock(str(tmp_path / "db.sqlite3"))
+    elsewhere = DatabaseLock(str(tmp_path / "db.sqlite3"))
+    assert here.acquire()
+    assert elsewhere.acquire() is False  # left to SQLite's busy handler
+    assert not elsewhere.locked()  # gave its in-process lock back
+    here.release()
+    assert elsewhere.acquire()
+    elsewhere.release()
 
 
 # connections --------------------------------------------------------------------------------
