@@ -137,6 +137,7 @@ class BridgeProcess:
             **env,
         }
         self.process: subprocess.Popen | None = None
+        self.worker_process: subprocess.Popen | None = None
         self._log = None
 
     @property
@@ -172,7 +173,19 @@ class BridgeProcess:
             time.sleep(0.1)
         raise RuntimeError("bridge did not start:\n" + self.log_tail())
 
+    def start_worker(self) -> None:
+        """`flask worker` in a process of its own on the same database (for a `serve`
+        started with OPENCX_WORKER=0); stopped with the bridge."""
+        self.worker_process = subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "app", "worker"],
+            cwd=ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT,
+        )
+
     def stop(self) -> None:
+        if self.worker_process is not None:
+            self.worker_process.terminate()
+            self.worker_process.wait(15)
+            self.worker_process = None
         if self.process is not None:
             self.process.terminate()
             try:

@@ -8,7 +8,9 @@ signed message_create webhooks with unique message ids. The worker runs in the b
 in production: every accepted message is answered from the knowledge base through the
 Freshchat stand-in, with no pacing. The whole series runs twice: with the stand-in
 answering at once, then answering every API call 1 s late. Last, the bridge's peak
-resident memory (VmHWM) under this load.
+resident memory (VmHWM) under this load. For diagnosis, --worker off measures the intake
+with nothing processing the events, --worker separate with the worker in a `flask worker`
+process of its own next to `serve`.
 """
 
 from __future__ import annotations
@@ -100,8 +102,9 @@ def main() -> None:
     parser.add_argument("--slow", type=float, default=1.0,
                         help="stand-in latency of the second series (0 skips it)")
     parser.add_argument("--threads", type=int, default=8, help="the bridge's request threads")
-    parser.add_argument("--worker", choices=("on", "off"), default="on",
-                        help="off: the intake alone, nothing processes the events (diagnosis)")
+    parser.add_argument("--worker", choices=("on", "off", "separate"), default="on",
+                        help="off: the intake alone, nothing processes the events; separate: "
+                             "the worker in a `flask worker` process of its own (diagnosis)")
     args = parser.parse_args()
     levels = [int(x) for x in args.levels.split(",")]
 
@@ -109,9 +112,11 @@ def main() -> None:
     print(f"targets: accepted/s >= {TARGET_RATIO:.0%} of the /healthz ceiling at the same "
           f"concurrency, p99 < {TARGET_P99_MS:.0f} ms")
     started = time.monotonic()
-    worker_on = args.worker == "on"
-    env = {} if worker_on else {"OPENCX_WORKER": "0"}
+    worker_on = args.worker != "off"
+    env = {} if args.worker == "on" else {"OPENCX_WORKER": "0"}
     with Bench(threads=args.threads, **env) as bench:
+        if args.worker == "separate":
+            bench.bridge.start_worker()
         print(f"bridge pid {bench.bridge.pid}, {args.threads} request threads, "
               f"worker {args.worker}; "
               f"RSS after start {bench.bridge.rss_mib():.0f} MiB")

@@ -1,5 +1,7 @@
 """Flask extensions, created unbound and initialised by create_app."""
 
+import sqlite3
+
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -8,6 +10,8 @@ from htmx_flask import Htmx
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
+
+from . import write_lock
 
 
 class Base(DeclarativeBase):
@@ -26,10 +30,13 @@ login_manager = LoginManager()
 htmx = Htmx()
 
 
+event.listen(Engine, "do_connect", write_lock.use_for_sqlite)
+
+
 @event.listens_for(Engine, "connect")
 def _tune_sqlite(dbapi_connection, _record) -> None:
     """WAL lets the worker write while the dashboard reads; busy_timeout rides out contention."""
-    if type(dbapi_connection).__module__.startswith("sqlite3"):
+    if isinstance(dbapi_connection, sqlite3.Connection):  # write_lock's subclass included
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=5000")

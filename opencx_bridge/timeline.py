@@ -5,17 +5,29 @@ from __future__ import annotations
 import json
 
 from sqlalchemy import select
+from sqlalchemy.engine import Connection
 
 from .extensions import db
 from .models import TimelineEntry
 
+_INSERT = TimelineEntry.__table__.insert()
+
 
 def add(conversation_id: str, kind: str, summary: str, detail: dict | None = None) -> None:
     """Add to the current transaction; the caller commits with the change it describes."""
-    db.session.add(TimelineEntry(
-        conversation_id=conversation_id, kind=kind, summary=summary[:2000],
-        detail=json.dumps(detail, default=str, ensure_ascii=False) if detail else None,
-    ))
+    db.session.add(TimelineEntry(**_row(conversation_id, kind, summary, detail)))
+
+
+def add_now(connection: Connection, conversation_id: str, kind: str, summary: str,
+            detail: dict | None = None) -> None:
+    """The same entry, inserted at once on `connection` without the ORM: for the intake,
+    whose time per webhook is mostly the ORM's when it adds objects."""
+    connection.execute(_INSERT, _row(conversation_id, kind, summary, detail))
+
+
+def _row(conversation_id: str, kind: str, summary: str, detail: dict | None) -> dict:
+    return {"conversation_id": conversation_id, "kind": kind, "summary": summary[:2000],
+            "detail": json.dumps(detail, default=str, ensure_ascii=False) if detail else None}
 
 
 def entries(conversation_id: str, limit: int = 500) -> list[TimelineEntry]:

@@ -207,12 +207,29 @@ class Worker:
         return resolved > 0
 
 
-def prune_dedup_keys() -> int:
+PRUNE_BATCH = 2000  # keys per transaction: a few ms of SQLite's write lock at a time
+PRUNE_PAUSE = 0.005  # seconds between batches: a writer in another process gets its turn
+
+
+def prune_dedup_keys(batch: int = PRUNE_BATCH, pause: float = PRUNE_PAUSE) -> int:
+    """Delete the keys older than the dedup window, one short transaction per batch.
+
+    One DELETE of a million keys held the write lock for most of a second and every
+    webhook waited for it; between batches the lock is free and webhooks are stored."""
     cutoff = utcnow() - timedelta(hours=settings.get("dedup_window_hours"))
-    result = db.session.execute(delete(DedupKey).where(DedupKey.seen_at < cutoff))
-    db.session.commit()
-    _record_prune(result.rowcount or 0)
-    return result.rowcount or 0
+    keys = DedupKey.__table__  # Core: the ORM would fetch every deleted key to sync
+    expired = select(keys.c.key).where(keys.c.seen_at < cutoff).limit(batch)
+    statement = delete(keys).where(keys.c.key.in_(expired.scalar_subquery()))
+    removed = 0
+    while True:
+        deleted = db.session.execute(statement).rowcount or 0
+        db.session.commit()
+        removed += deleted
+        if deleted < batch:
+            break
+        time.sleep(pause)
+    _record_prune(removed)
+    return removed
 
 
 def _record_prune(removed: int) -> None:

@@ -210,6 +210,21 @@ def test_a_key_older_than_the_dedup_window_counts_as_new(ctx):
     assert utcnow() - db.session.scalar(select(DedupKey.seen_at)) < timedelta(minutes=1)
 
 
+def test_an_expired_key_is_renewed_for_one_delivery_only(ctx):
+    """Two processes may see the same expired key at once: one renewal wins."""
+    settings.set_value("dedup_window_hours", "0.5")
+    stale = utcnow() - timedelta(minutes=31)
+    db.session.add(DedupKey(key="k", seen_at=stale))
+    db.session.commit()
+    connection = db.session.connection()
+    now = utcnow()
+    renew = intake._RENEW
+    args = {"claimed": "k", "now": now, "expired_before": now - timedelta(minutes=30)}
+    assert connection.execute(renew, args).rowcount == 1  # the first process
+    assert connection.execute(renew, args).rowcount == 0  # the second finds it renewed
+    assert intake._claim_key(connection, "k", now) is False
+
+
 def test_a_key_inside_the_dedup_window_is_still_a_duplicate(ctx):
     settings.set_value("dedup_window_hours", "0.5")
     db.session.commit()
@@ -245,3 +260,19 @@ def test_every_delivery_updates_when_the_last_webhook_arrived(app, connected):
             db.session.commit()
             intake.store(*delivery(name), retry)
             assert db.session.get(Integration, 1).last_webhook_at > old  # duplicates too
+
+
+def test_a_caller_that_read_a_recent_last_webhook_time_spares_the_update(app, connected):
+    """The web intake passes what it read; a fresh time means no UPDATE in the transaction."""
+    with app.app_context():
+        recent = utcnow() - timedelta(seconds=1)
+        intake.store(*delivery("message_create_user"), None, last_webhook_at=recent)
+        assert db.session.get(Integration, 1).last_webhook_at is None  # not written
+
+
+def test_a_caller_that_read_an_old_last_webhook_time_gets_it_refreshed(app, connected):
+    with app.app_context():
+        old = utcnow() - timedelta(minutes=5)
+        before = utcnow()
+        intake.store(*delivery("message_create_user"), None, last_webhook_at=old)
+        assert db.session.get(Integration, 1).last_webhook_at >= before

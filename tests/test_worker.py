@@ -5,7 +5,7 @@ from datetime import timedelta
 import databases
 import pytest
 from flows import FixedResponder, Flow
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from opencx_bridge import worker as worker_module
 from opencx_bridge.extensions import db
@@ -100,3 +100,37 @@ def test_a_worker_is_on_standby_only_once_another_holds_the_lease(app, monkeypat
     assert worker.run_once() is False
     assert seen_during_check == [False]
     assert worker.standby
+
+
+# pruning in batches ------------------------------------------------------------------------
+
+def add_keys(prefix: str, count: int, age: timedelta) -> None:
+    seen_at = utcnow() - age
+    db.session.add_all(DedupKey(key=f"{prefix}{n}", seen_at=seen_at) for n in range(count))
+    db.session.commit()
+
+
+def test_pruning_removes_every_expired_key_and_keeps_the_fresh_ones(app):
+    with app.app_context():
+        add_keys("old-", 7, timedelta(hours=25))
+        add_keys("new-", 3, timedelta(hours=23))
+        assert prune_dedup_keys(batch=3, pause=0) == 7
+        left = set(db.session.scalars(select(DedupKey.key)))
+        assert left == {"new-0", "new-1", "new-2"}
+
+
+def test_pruning_commits_after_each_batch(app):
+    """Each DELETE is its own transaction, so the write lock is free between batches."""
+    steps = []
+
+    def statement(conn, cursor, sql, *args):
+        if sql.lstrip().upper().startswith("DELETE"):
+            steps.append("delete")
+
+    with app.app_context():
+        add_keys("old-", 5, timedelta(hours=25))
+        event.listen(db.engine, "before_cursor_execute", statement)
+        event.listen(db.engine, "commit", lambda conn: steps.append("commit"))
+        assert prune_dedup_keys(batch=2, pause=0) == 5
+    assert steps[:6] == ["delete", "commit"] * 3  # 2 + 2 + 1 keys
+    assert "delete" not in steps[6:]
