@@ -18,7 +18,7 @@ from flask import Flask
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
-from . import autoresolve, membership, outbox, processing, settings
+from . import autoresolve, courtesy, membership, outbox, processing, settings
 from .ai import Responder, factory
 from .extensions import db
 from .models import DedupKey, Event, Setting, utcnow
@@ -156,7 +156,10 @@ class Worker:
                 continue
             try:
                 did_work = False
-                while not self._stopping.is_set() and step(conversation_id):
+                while not self._stopping.is_set():
+                    courtesy.traffic.wait_quiet()  # webhooks first
+                    if not step(conversation_id):
+                        break
                     did_work = True
                 return did_work
             except Exception:

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from .. import intake, secrets_box, worker, write_lock
+from .. import courtesy, intake, secrets_box, worker, write_lock
 from ..extensions import db
 from ..freshchat.signature import InvalidPublicKey, SignatureError, load_public_key, verify
 from ..models import RevokedWebhook, utcnow
@@ -22,6 +22,11 @@ bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 
 @bp.post("/freshchat/<token>")
 def freshchat(token: str):
+    with courtesy.traffic.serving():  # the worker steps aside meanwhile
+        return _receive(token)
+
+
+def _receive(token: str):
     try:
         keys = intake.webhook_keys()
         if keys is None or not secrets_box.same_secret(token, keys.token_digest):
