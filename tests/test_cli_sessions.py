@@ -3,7 +3,7 @@
 from datetime import datetime
 
 import pytest
-from sqlalchemy import event
+import statements
 
 from opencx_bridge.extensions import db
 from opencx_bridge.models import ChatSession, Contact, Message, TimelineEntry
@@ -173,17 +173,8 @@ def test_list_respects_the_limit(app, runner):
 def statements_for_list(app, runner, sessions: int) -> int:
     for n in range(sessions):
         add_session(app, f"conv-{sessions}-{n}", email=f"c{sessions}-{n}@example.com")
-    seen: list[str] = []
-    with app.app_context():
-        engine = db.engine
-
-    def remember(conn, cursor, statement, *args):
-        seen.append(statement)
-    event.listen(engine, "before_cursor_execute", remember)
-    try:
+    with statements.recorded(app) as seen:
         result = runner.invoke(args=["sessions", "list", "--limit", str(sessions)])
-    finally:
-        event.remove(engine, "before_cursor_execute", remember)
     assert result.exit_code == 0, result.output
     assert len(result.output.splitlines()) == sessions
     assert f"\tc{sessions}-{sessions - 1}@example.com\t" in result.output.splitlines()[0]

@@ -5,8 +5,9 @@ import re
 
 import databases
 import pytest
+import statements
 from flows import Flow
-from sqlalchemy import event, text
+from sqlalchemy import text
 
 from opencx_bridge.extensions import db
 
@@ -21,16 +22,7 @@ pytestmark = pytest.mark.skipif(databases.ON_POSTGRESQL, reason="SQLite's query 
 
 @pytest.fixture
 def recorded(app, client, standin, connected, admin):
-    statements: list[tuple[str, object]] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        if statement.lstrip().upper().startswith("SELECT") and not executemany:
-            statements.append((statement, parameters))
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with statements.recorded(app) as seen:
         flow = Flow(app, client, standin, connected)
         conversations = [flow.conversation(email=f"c{n}@example.com") for n in range(3)]
         for cid in conversations:
@@ -41,9 +33,10 @@ def recorded(app, client, standin, connected, admin):
         for path in ("/", "/?status=open", f"/?q={conversations[1]}", "/?q=c2@example.com",
                      "/?q=parcel", f"/sessions/{conversations[0]}", "/inbox/rows"):
             admin.get(path)
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-    return engine, statements
+    with app.app_context():
+        engine = db.engine
+    return engine, [(sql, parameters) for sql, parameters, many in seen
+                    if sql.lstrip().upper().startswith("SELECT") and not many]
 
 
 def full_scans(engine, statement, parameters) -> list[str]:

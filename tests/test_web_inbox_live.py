@@ -5,8 +5,8 @@ import re
 
 import databases
 import pytest
+import statements
 from dashboard_data import add_searchable, add_session, page, table_rows
-from sqlalchemy import event
 
 from opencx_bridge.extensions import db
 from opencx_bridge.models import ChatSession
@@ -20,18 +20,9 @@ def searchable(app):
 # scale ------------------------------------------------------------------------------------
 
 def statements_during(app, client, url: str) -> list[tuple[str, tuple]]:
-    seen: list[tuple[str, tuple]] = []
-    with app.app_context():
-        engine = db.engine
-
-    def remember(conn, cursor, statement, parameters, *args):
-        seen.append((statement, tuple(parameters or ())))
-    event.listen(engine, "before_cursor_execute", remember)
-    try:
+    with statements.recorded(app) as seen:
         page(client, url)
-    finally:
-        event.remove(engine, "before_cursor_execute", remember)
-    return seen
+    return [(sql, tuple(parameters or ())) for sql, parameters, _many in seen]
 
 
 def offsets(statement: str, parameters: tuple) -> list:

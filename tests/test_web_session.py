@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from html import escape
 
 import pytest
+import statements
 from dashboard_data import (
     add_call,
     add_entry,
@@ -16,7 +17,7 @@ from dashboard_data import (
     section,
     timeline_items,
 )
-from sqlalchemy import event, update
+from sqlalchemy import update
 
 from opencx_bridge import users
 from opencx_bridge.extensions import db
@@ -173,18 +174,9 @@ def test_the_live_part_is_204_until_something_happens(app, admin, conversation):
 
 
 def statements_during(app, client, url: str) -> tuple[int, list[str]]:
-    seen: list[str] = []
-    with app.app_context():
-        engine = db.engine
-
-    def remember(conn, cursor, statement, *args):
-        seen.append(statement)
-    event.listen(engine, "before_cursor_execute", remember)
-    try:
+    with statements.recorded(app) as seen:
         status = client.get(url).status_code
-    finally:
-        event.remove(engine, "before_cursor_execute", remember)
-    return status, seen
+    return status, [sql for sql, _parameters, _many in seen]
 
 
 def test_an_idle_poll_reads_markers_not_the_transcript_timeline_or_calls(app, admin,
