@@ -18,14 +18,14 @@ import logging
 import threading
 from collections import deque
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
+
+from opencx_bridge.standin.local_server import LocalServer
 
 log = logging.getLogger(__name__)
 
@@ -41,19 +41,13 @@ class Scripted:
     delay: float = 0.0
 
 
-class _QuietHandler(WSGIRequestHandler):
-    def log(self, type: str, message: str, *args: Any) -> None:
-        log.debug("openai test server %s: " + message, type, *args)
-
-
 class OpenAIServer:
     def __init__(self) -> None:
         self.requests: list[dict[str, Any]] = []
         self._script: deque[Scripted] = deque()
         self._lock = threading.Lock()
         self._stopping = threading.Event()
-        self._server: BaseWSGIServer | None = None
-        self._thread: threading.Thread | None = None
+        self._http = LocalServer(self._app, "openai-test-server")
 
     # -- scripting -------------------------------------------------------------------------
 
@@ -75,9 +69,7 @@ class OpenAIServer:
 
     @property
     def url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("the server is not running")
-        return f"http://127.0.0.1:{self._server.server_port}"
+        return self._http.url
 
     @property
     def base_url(self) -> str:
@@ -85,22 +77,12 @@ class OpenAIServer:
 
     def start(self) -> OpenAIServer:
         self._stopping.clear()
-        self._server = make_server("127.0.0.1", 0, self._app, threaded=True,
-                                   request_handler=_QuietHandler)
-        serve = partial(self._server.serve_forever, poll_interval=0.05)
-        self._thread = threading.Thread(target=serve, name="openai-test-server", daemon=True)
-        self._thread.start()
+        self._http.start()
         return self
 
     def stop(self) -> None:
         self._stopping.set()  # wakes delayed replies
-        server, thread = self._server, self._thread
-        self._server = self._thread = None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-        if thread is not None:
-            thread.join(5)
+        self._http.stop()
 
     def __enter__(self) -> OpenAIServer:
         return self.start()

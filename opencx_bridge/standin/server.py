@@ -16,9 +16,9 @@ from typing import Any
 
 from flask import Flask, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from opencx_bridge.standin.faults import Fault
+from opencx_bridge.standin.local_server import LocalServer
 from opencx_bridge.standin.state import CONVERSATION_STATUSES
 from opencx_bridge.standin.webhooks import WebhookState
 
@@ -315,13 +315,6 @@ def _message_fields(st: Standin, body: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-class _QuietHandler(WSGIRequestHandler):
-    """Send werkzeug's per-request lines to our logger at debug level, not stderr."""
-
-    def log(self, type: str, message: str, *args: Any) -> None:
-        log.debug("standin %s: " + message, type, *args)
-
-
 class Standin(WebhookState):
     """A local Freshchat account on 127.0.0.1: REST API, webhooks, faults, people."""
 
@@ -336,20 +329,14 @@ class Standin(WebhookState):
         self.ai_agent: dict[str, Any] | None = None
         self.open_blueprints: set[str] = set()  # blueprints served without token, gate or log
         self.app = create_app(self)
-        self._server: BaseWSGIServer | None = None
-        self._thread: threading.Thread | None = None
+        self._http = LocalServer(self.app, "standin-http")
         self._stopping = threading.Event()
         self._cut_short = threading.Event()  # set for an instant by end_delays()
 
     @property
     def url(self) -> str:
         """http://127.0.0.1:PORT (only once started)."""
-        if self._server is None:
-            raise RuntimeError("the stand-in is not running; call start()")
-        host = self._server.server_address[0]
-        host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
-        host = f"[{host}]" if ":" in host else host
-        return f"http://{host}:{self._server.server_port}"
+        return self._http.url
 
     @property
     def base_url(self) -> str:
@@ -358,28 +345,18 @@ class Standin(WebhookState):
 
     def start(self, port: int = 0, host: str = "127.0.0.1") -> Standin:
         """Serve (on a free port unless given) in a daemon thread; slow requests do not block."""
-        if self._server is not None:
+        if self._http.running:
             return self
         _ = self.private_key  # make the signing key now, not inside the first webhook
         self._stopping.clear()
-        server = make_server(host, port, self.app, threaded=True, request_handler=_QuietHandler)
-        self._server = server
-        serve = partial(server.serve_forever, poll_interval=0.05)  # fast stop() in tests
-        self._thread = threading.Thread(target=serve, name="standin-http", daemon=True)
-        self._thread.start()
+        self._http.start(port, host)
         self.start_echo_worker()
         return self
 
     def stop(self) -> None:
         """Stop serving, wake delayed requests, and close the listening socket."""
         self._stopping.set()
-        server, thread = self._server, self._thread
-        self._server = self._thread = None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-        if thread is not None:
-            thread.join(5)
+        self._http.stop()
         self.stop_echo_worker()
 
     def sleep(self, seconds: float) -> None:
