@@ -15,8 +15,6 @@ import math
 import os
 import platform
 import shutil
-import socket
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -26,13 +24,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import requests
-
 from opencx_bridge.freshchat.signature import sign
 from opencx_bridge.standin import Standin
 from opencx_bridge.standin.seed import AI_EMAIL, seed
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))  # one bridge-process helper for tests and benchmarks
+from bridge_process import BridgeProcess  # noqa: E402
+
 BENCH = ROOT / "bench"
 FAQ_CSV = ROOT / "tests" / "fixtures" / "kb" / "faq.csv"
 DOMAIN = "acme.freshchat.com"
@@ -101,12 +100,6 @@ def machine() -> str:
 
 # -- processes ------------------------------------------------------------------------------
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def proc_status_kib(pid: int, field: str) -> int | None:
     """A "VmHWM"/"VmRSS"-style field of /proc/<pid>/status, in KiB (None if unavailable)."""
     try:
@@ -118,60 +111,22 @@ def proc_status_kib(pid: int, field: str) -> int | None:
     return None
 
 
-class BridgeProcess:
-    """`flask --app app serve` on a free loopback port, with its own instance folder."""
+class BenchBridge(BridgeProcess):
+    """The tests' bridge process (tests/bridge_process.py) with what the benchmarks read off
+    it: a separate worker process, its backlog, its memory, the errors it logged."""
 
-    def __init__(self, folder: Path, freshchat_api_base: str, **env: str):
-        self.folder = folder
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.database = folder / "bridge.sqlite3"
-        self.env = {
-            **os.environ,
-            "OPENCX_INSTANCE_PATH": str(folder / "instance"),
-            "OPENCX_DATABASE_URL": f"sqlite:///{self.database}",
-            "OPENCX_SECRET_KEY": "bench-secret",
-            "OPENCX_FRESHCHAT_API_BASE": freshchat_api_base,
-            "OPENCX_PUBLIC_URL": self.url,
-            "OPENCX_LOG_LEVEL": "WARNING",
-            **env,
-        }
-        self.process: subprocess.Popen | None = None
+    def __init__(self, folder: Path, standin: Standin, **env: str):
+        database = folder / "bridge.sqlite3"  # the benchmarks measure the embedded default
+        super().__init__(folder, standin, f"sqlite:///{database}",
+                         OPENCX_SECRET_KEY="bench-secret",
+                         OPENCX_FRESHCHAT_RATE_WINDOW_SECONDS="60", **env)
+        self.database = database
         self.worker_process: subprocess.Popen | None = None
-        self._log = None
 
     @property
     def pid(self) -> int:
         assert self.process is not None, "not started"
         return self.process.pid
-
-    def cli(self, *args: str) -> str:
-        result = subprocess.run(
-            [sys.executable, "-m", "flask", "--app", "app", *args], cwd=ROOT, env=self.env,
-            capture_output=True, text=True, timeout=120,
-        )
-        if result.returncode != 0:
-            raise RuntimeError(f"flask {' '.join(args)} failed:\n{result.stdout}{result.stderr}")
-        return result.stdout
-
-    def start(self, threads: int = 8) -> BridgeProcess:
-        self._log = open(self.folder / "bridge.log", "ab")  # noqa: SIM115 - closed in stop()
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "flask", "--app", "app", "serve", "--port", str(self.port),
-             "--threads", str(threads)],
-            cwd=ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(self.url + "/healthz", timeout=1).status_code == 200:
-                    return self
-            except requests.ConnectionError:
-                pass
-            if self.process.poll() is not None:
-                break
-            time.sleep(0.1)
-        raise RuntimeError("bridge did not start:\n" + self.log_tail())
 
     def start_worker(self) -> None:
         """`flask worker` in a process of its own on the same database (for a `serve`
@@ -186,35 +141,12 @@ class BridgeProcess:
             self.worker_process.terminate()
             self.worker_process.wait(15)
             self.worker_process = None
-        if self.process is not None:
-            self.process.terminate()
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-            self.process = None
-        if self._log is not None:
-            self._log.close()
-            self._log = None
-
-    def log_tail(self, lines: int = 40) -> str:
-        path = self.folder / "bridge.log"
-        if not path.exists():
-            return ""
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+        super().stop()
 
     def errors_logged(self) -> int:
         """Lines at ERROR or above (tracebacks included) in the bridge's log."""
-        path = self.folder / "bridge.log"
-        if not path.exists():
-            return 0
-        text = path.read_text(errors="replace")
+        text = self.log_text()
         return text.count(" ERROR ") + text.count(" CRITICAL ")
-
-    def query(self, sql: str, *params: Any) -> list[tuple]:
-        with sqlite3.connect(self.database, timeout=30) as connection:
-            return connection.execute(sql, params).fetchall()
 
     def backlog(self) -> tuple[int, int]:
         """(events pending, outbox rows pending or sending)."""
@@ -223,7 +155,7 @@ class BridgeProcess:
             " (SELECT count(*) FROM outbox_item WHERE status IN ('pending', 'sending'))")
         return row[0][0], row[0][1]
 
-    def settle(self, timeout: float, outbox: bool = True) -> tuple[int, int]:
+    def catch_up(self, timeout: float, outbox: bool = True) -> tuple[int, int]:
         """Wait (at most `timeout` s) for the worker to catch up; return what is left."""
         deadline = time.monotonic() + timeout
         while True:
@@ -258,7 +190,7 @@ class Bench:
         self.start_bridge = start
         self.env = env
         self.folder = Path(tempfile.mkdtemp(prefix="opencx-bench-"))
-        self.bridge = BridgeProcess(self.folder, "http://127.0.0.1:0/v2", **env)
+        self.bridge: BenchBridge | None = None  # made once the stand-in listens
         self.webhook_url = ""
         self.webhook_path = ""
 
@@ -274,12 +206,12 @@ class Bench:
         st = self.standin
         seed(st)
         st.start()
-        self.bridge.env["OPENCX_FRESHCHAT_API_BASE"] = st.base_url
+        self.bridge = BenchBridge(self.folder, st, **self.env)
         key_file = self.folder / "freshchat_public_key.txt"
         key_file.write_text(st.public_key_text)
         out = self.bridge.cli("freshchat", "connect", "--domain", DOMAIN, "--token", st.token,
                               "--agent-email", AI_EMAIL, "--auto-handle-all",
-                              "--public-key-file", str(key_file))
+                              "--public-key-file", str(key_file)).stdout
         self.webhook_url = out.split("webhook URL: ")[1].split()[0]
         self.webhook_path = "/" + self.webhook_url.split("/", 3)[3]
         st.webhook_url = self.webhook_url
@@ -290,11 +222,12 @@ class Bench:
             self.bridge.cli("settings", "set", "handoff_confidence_threshold",
                             str(self.threshold))
         if self.start_bridge:
-            self.bridge.start(self.threads)
+            self.bridge.start(self.threads, timeout=60)
 
     def __exit__(self, *exc_info: object) -> None:
         self.standin.stop_echo_worker()  # no echo webhooks to a bridge that is going away
-        self.bridge.stop()
+        if self.bridge is not None:
+            self.bridge.stop()
         self.standin.stop()
         if os.environ.get("BENCH_KEEP"):
             print(f"(kept {self.folder})")

@@ -86,7 +86,8 @@ def calls_ms(bench: Bench, cids: list[str]) -> list[float]:
     totals = []
     for cid in cids:
         rows = bench.bridge.query(
-            "SELECT detail FROM timeline_entry WHERE conversation_id = ? AND kind = 'call'", cid)
+            "SELECT detail FROM timeline_entry WHERE conversation_id = :cid AND kind = 'call'",
+            cid=cid)
         totals.append(sum(json.loads(detail).get("latency_ms") or 0.0 for (detail,) in rows))
     return totals
 

@@ -83,7 +83,7 @@ def run_series(bench: Bench, conversations: list[str], levels: list[int], args,
         if args.worker == "off":
             rows.append(measure_level(bench, conversations, level, args))
             continue
-        events, items = bench.bridge.settle(args.settle, outbox=latency == 0)
+        events, items = bench.bridge.catch_up(args.settle, outbox=latency == 0)
         if events or items:
             print(f"  (before {level} client(s): worker still has {events} event(s) and "
                   f"{items} outbox row(s) open; measuring anyway)")
@@ -127,7 +127,7 @@ def main() -> None:
               f"{args.conversations} conversations, {what}):")
         show(run_series(bench, conversations, levels, args, 0.0))
         if args.slow and worker_on:
-            events, items = bench.bridge.settle(60)
+            events, items = bench.bridge.catch_up(60)
             print(f"\nstand-in answers every call {args.slow:g} s late "
                   f"(worker backlog before: {events} event(s), {items} outbox row(s)):")
             show(run_series(bench, conversations, levels, args, args.slow))
@@ -139,7 +139,7 @@ def main() -> None:
         print(f"left for the worker at the end: {events} event(s), {items} outbox row(s); "
               f"ERROR lines in the bridge log: {errors}")
         if errors:
-            print(bench.bridge.log_tail(20))
+            print("\n".join(bench.bridge.log_text().splitlines()[-20:]))
         bench.standin.latency = 0.0
     print(f"took {time.monotonic() - started:.0f} s")
 

@@ -80,7 +80,7 @@ def main() -> None:
           f"{args.keys} expired dedup keys are pruned")
     with Bench() as bench:
         conversations = [bench.new_conversation(n) for n in range(50)]
-        bench.bridge.settle(10)  # the worker's own first housekeeping has run by now
+        bench.bridge.catch_up(10)  # the worker's own first housekeeping has run by now
         took = insert_old_keys(bench.bridge.database, args.keys)
         print(f"inserted {args.keys} expired keys in {took:.1f} s")
         chats = itertools.cycle(conversations)

@@ -1,4 +1,5 @@
-"""A real bridge process (`flask --app app serve`) for end-to-end tests over real HTTP."""
+"""A real bridge process (`flask --app app serve`) for end-to-end tests over real HTTP (and,
+through bench/common.py, for the benchmarks)."""
 
 from __future__ import annotations
 
@@ -56,15 +57,17 @@ class BridgeProcess:
             raise AssertionError(f"flask {' '.join(args)} failed:\n{result.stdout}{result.stderr}")
         return result
 
-    def start(self) -> BridgeProcess:
+    def start(self, threads: int | None = None, timeout: float = 30) -> BridgeProcess:
         self._close_log()
         log = open(self.folder / "bridge.log", "ab")  # noqa: SIM115 - closed in stop()
         self._log = log
+        extra = ["--threads", str(threads)] if threads else []
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "flask", "--app", "app", "serve", "--port", str(self.port)],
+            [sys.executable, "-m", "flask", "--app", "app", "serve", "--port", str(self.port),
+             *extra],
             cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
         )
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
                 if requests.get(self.url + "/healthz", timeout=1).status_code == 200:
@@ -102,12 +105,12 @@ class BridgeProcess:
         path = self.folder / "bridge.log"
         return path.read_text(errors="replace") if path.exists() else ""
 
-    def query(self, sql: str):
+    def query(self, sql: str, **params):
         """Read the bridge's database directly, as an admin with a SQL shell would."""
         if self._engine is None:
             self._engine = create_engine(sqlalchemy_url(self.database_url), poolclass=NullPool)
         with self._engine.connect() as connection:
-            return [tuple(row) for row in connection.execute(text(sql))]
+            return [tuple(row) for row in connection.execute(text(sql), params)]
 
     def busy(self) -> bool:
         pending = self.query(
