@@ -75,6 +75,19 @@ def app(tmp_path, monkeypatch, database_url, app_config):
 
 
 @pytest.fixture
+def quick_password_hashes(monkeypatch):
+    """test_users.py checks the real hashing; one cheap round keeps other modules fast."""
+    from functools import partial
+
+    from werkzeug.security import generate_password_hash
+
+    from opencx_bridge import users
+
+    monkeypatch.setattr(users, "generate_password_hash",
+                        partial(generate_password_hash, method="pbkdf2:sha256:1"))
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

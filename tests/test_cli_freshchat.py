@@ -1,11 +1,11 @@
 """`flask freshchat connect|status|disconnect`, against the Freshchat stand-in."""
 
 import re
-import socket
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from bridge_process import free_port
 from conftest import connect_args
 
 from opencx_bridge import create_app
@@ -50,12 +50,6 @@ def good(runner, freshchat) -> dict[str, str]:
     result = connect(runner, freshchat)
     assert result.exit_code == 0, result.output
     return status(runner)
-
-
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 # -- connect succeeds ----------------------------------------------------------------------------
@@ -142,7 +136,7 @@ def forbidden(app, standin):
 
 
 def unreachable(app, standin):
-    app.config["FRESHCHAT_API_BASE"] = f"http://127.0.0.1:{closed_port()}/v2"
+    app.config["FRESHCHAT_API_BASE"] = f"http://127.0.0.1:{free_port()}/v2"
     return {}
 
 

@@ -2,30 +2,23 @@
 
 from datetime import datetime
 
+import dashboard_data
 import pytest
 import statements
 
 from opencx_bridge.extensions import db
-from opencx_bridge.models import ChatSession, Contact, Message, TimelineEntry
+from opencx_bridge.models import ChatSession, Message, TimelineEntry
 
 CONVERSATION = "7d1f3a5c-2b4e-4f60-9a8b-c1d2e3f4a5b6"
 URL = f"https://acme.freshchat.com/a/app-1/open/conversation/{CONVERSATION}"
 
 
-def add_session(app, conversation_id: str, status: str = "open", email: str | None = None,
-                name: str | None = None, **fields) -> tuple[int, int | None]:
+def add_session(app, conversation_id: str, **fields) -> tuple[int, int | None]:
+    """dashboard_data's, started at a fixed time, with its contact's id as well."""
+    fields.setdefault("created_at", datetime(2026, 11, 24, 10, 15, 30))
+    session_id = dashboard_data.add_session(app, conversation_id, **fields)
     with app.app_context():
-        contact = None
-        if email or name:
-            contact = Contact(email=email, name=name)
-            db.session.add(contact)
-            db.session.flush()
-        row = ChatSession(conversation_id=conversation_id, routing_mode="auto", status=status,
-                          contact_id=contact.id if contact else None,
-                          created_at=datetime(2026, 11, 24, 10, 15, 30), **fields)
-        db.session.add(row)
-        db.session.commit()
-        return row.id, (contact.id if contact else None)
+        return session_id, db.session.get(ChatSession, session_id).contact_id
 
 
 @pytest.fixture

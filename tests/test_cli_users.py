@@ -1,20 +1,14 @@
 """`flask users create|list|delete`, as an operator on the server would use them."""
 
-from functools import partial
 
 import pytest
-from werkzeug.security import generate_password_hash
 
 from opencx_bridge import users
 
 PASSWORD = "correct horse battery"
 
 
-@pytest.fixture(autouse=True)
-def quick_password_hashes(monkeypatch):
-    """test_users.py checks the real hashing; one cheap round here keeps these tests fast."""
-    monkeypatch.setattr(users, "generate_password_hash",
-                        partial(generate_password_hash, method="pbkdf2:sha256:1"))
+pytestmark = pytest.mark.usefixtures("quick_password_hashes")  # see conftest
 
 
 def emails(app) -> list[tuple[str, str]]:

@@ -8,7 +8,7 @@ import json
 import databases
 import pytest
 import requests
-from bridge_process import BridgeProcess
+from bridge_process import BridgeProcess, replies
 
 from opencx_bridge import membership
 from opencx_bridge.standin import Standin
@@ -53,12 +53,6 @@ def new_conversation(st, email=None, assigned=None):
     user = st.add_user(email=email, first_name="Casey", last_name="Customer")
     return st.add_conversation(user["id"], assigned_agent_id=assigned,
                                status="assigned" if assigned else "new")
-
-
-def replies(st, cid) -> list[dict]:
-    return [m for m in st.messages(cid)
-            if m["actor_type"] == "agent" and m["actor_id"] == st.ai_agent["id"]
-            and m["message_type"] == "normal"]
 
 
 def writes(st, cid) -> list[tuple[str, str]]:

@@ -20,7 +20,9 @@ def test_every_runtime_setting_is_documented():
 
 
 def test_every_cli_command_is_documented(app):
-    documented = set(re.findall(r"^\| `([a-z]+(?: [a-z]+)?)", README, flags=re.M))
+    first_cells = re.findall(r"^\| (.+?) \|", README, flags=re.M)  # a row may name two
+    documented = {command for cell in first_cells
+                  for command in re.findall(r"`([a-z]+(?: [a-z]+)?)", cell)}
     documented |= {part.strip("`").split(" ")[0] for part in documented}
     commands = []
     for name, command in app.cli.commands.items():
@@ -28,7 +30,7 @@ def test_every_cli_command_is_documented(app):
             continue  # Flask-Migrate's own group, documented upstream
         subcommands = getattr(command, "commands", None)
         commands += [f"{name} {sub}" for sub in subcommands] if subcommands else [name]
-    missing = [c for c in commands if c not in documented and f"`{c}" not in README]
+    missing = [c for c in commands if c not in documented]
     assert missing == []
 
 

@@ -1,13 +1,11 @@
 """Accounts in the browser: the one-time first-admin page, sign in, sign out, the login guard."""
 
 import re
-from functools import partial
 from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 from conftest import ADMIN_PASSWORD, csrf_token, login
 from markupsafe import escape
-from werkzeug.security import generate_password_hash
 
 from opencx_bridge import integration, users
 from opencx_bridge.extensions import db
@@ -15,11 +13,7 @@ from opencx_bridge.extensions import db
 DASHBOARD_PAGES = ["/", "/?status=open", "/settings/freshchat", "/sessions/1"]
 
 
-@pytest.fixture(autouse=True)
-def quick_password_hashes(monkeypatch):
-    """test_users.py checks the real hashing; one cheap round here keeps these tests fast."""
-    monkeypatch.setattr(users, "generate_password_hash",
-                        partial(generate_password_hash, method="pbkdf2:sha256:1"))
+pytestmark = pytest.mark.usefixtures("quick_password_hashes")  # see conftest
 
 
 def user_count(app) -> int:

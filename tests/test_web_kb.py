@@ -1,12 +1,10 @@
 """The knowledge base in the dashboard: list, search, new, edit, delete; admins change,
 viewers read."""
 
-from functools import partial
 from pathlib import Path
 
 import pytest
 from conftest import ADMIN_PASSWORD, csrf_token, login
-from werkzeug.security import generate_password_hash
 
 from opencx_bridge import users
 from opencx_bridge.extensions import db
@@ -15,10 +13,7 @@ from opencx_bridge.kb import articles, importer
 FAQ = Path(__file__).parent / "fixtures" / "kb" / "faq.csv"
 
 
-@pytest.fixture(autouse=True)
-def quick_password_hashes(monkeypatch):
-    monkeypatch.setattr(users, "generate_password_hash",
-                        partial(generate_password_hash, method="pbkdf2:sha256:1"))
+pytestmark = pytest.mark.usefixtures("quick_password_hashes")  # see conftest
 
 
 @pytest.fixture

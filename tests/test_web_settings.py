@@ -1,15 +1,13 @@
 """The Freshchat settings page: Test & Save, the webhook URL, disconnect, who may change what."""
 
 import re
-import socket
-from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from bridge_process import free_port
 from conftest import ADMIN_PASSWORD, csrf_token, login
 from markupsafe import escape
-from werkzeug.security import generate_password_hash
 
 from opencx_bridge import create_app, integration, secrets_box, users
 from opencx_bridge.connection import TOKEN_FORBIDDEN, TOKEN_REJECTED
@@ -22,11 +20,7 @@ PAGE_HOST = "http://localhost"  # what the test client's requests carry as their
 SECRET = "fc-api-SECRET-9f8e7d6c5b4a"  # distinctive, so a leak into any page is unmistakable
 
 
-@pytest.fixture(autouse=True)
-def quick_password_hashes(monkeypatch):
-    """test_users.py checks the real hashing; one cheap round here keeps these tests fast."""
-    monkeypatch.setattr(users, "generate_password_hash",
-                        partial(generate_password_hash, method="pbkdf2:sha256:1"))
+pytestmark = pytest.mark.usefixtures("quick_password_hashes")  # see conftest
 
 
 @pytest.fixture
@@ -78,12 +72,6 @@ WEBHOOK_BODY = (Path(__file__).parent / "fixtures" / "freshchat" / "message_crea
 
 def deliver(client, path):
     return client.post(path, data=WEBHOOK_BODY, content_type="application/json")
-
-
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 # -- Test & Save succeeds ----------------------------------------------------------------------
@@ -160,7 +148,7 @@ def test_a_blank_token_with_nothing_saved_names_the_token_field(app, admin, fres
 # -- Test & Save fails: its own message, nothing saved -----------------------------------------
 
 def unreachable(app, standin):
-    app.config["FRESHCHAT_API_BASE"] = f"http://127.0.0.1:{closed_port()}/v2"
+    app.config["FRESHCHAT_API_BASE"] = f"http://127.0.0.1:{free_port()}/v2"
     return {}
 
 

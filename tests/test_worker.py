@@ -68,6 +68,7 @@ def test_slow_freshchat_calls_do_not_serialise_conversations(flow, app, standin)
     finally:
         standin.end_delays()
         running.stop()
+    assert all(len(flow.replies(cid)) == 1 for cid in conversations)
 
 
 def test_old_dedup_keys_are_pruned(app):
