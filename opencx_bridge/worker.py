@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from flask import Flask
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from . import autoresolve, courtesy, membership, outbox, processing, settings
@@ -250,8 +250,13 @@ def _record_prune(removed: int) -> None:
 
 
 def _event_lanes(limit: int = 50) -> list[str | None]:
+    """Conversations whose oldest pending event is due: one told to wait (not connected, a
+    failed read) blocks its lane until then, so nothing in it is worth a look before."""
+    due = or_(Event.next_attempt_at.is_(None), Event.next_attempt_at <= utcnow())
     query = (select(Event.conversation_id).where(Event.status == "pending")
-             .group_by(Event.conversation_id).order_by(func.min(Event.id)).limit(limit))
+             .group_by(Event.conversation_id).having(func.min(Event.id).in_(
+                 select(Event.id).where(Event.status == "pending", due)))
+             .order_by(func.min(Event.id)).limit(limit))
     return list(db.session.scalars(query))
 
 

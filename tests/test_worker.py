@@ -135,3 +135,19 @@ def test_pruning_commits_after_each_batch(app):
         assert prune_dedup_keys(batch=2, pause=0) == 5
     assert steps[:6] == ["delete", "commit"] * 3  # 2 + 2 + 1 keys
     assert "delete" not in steps[6:]
+
+
+def test_a_conversation_whose_head_event_waits_is_not_a_lane_until_due(flow, app):
+    waiting, ready = flow.conversation(), flow.conversation()
+    flow.customer_says(waiting, "first")
+    flow.customer_says(waiting, "second")
+    flow.customer_says(ready, "hello")
+    with app.app_context():
+        head = db.session.scalar(select(Event).where(Event.conversation_id == waiting)
+                                 .order_by(Event.id))
+        head.next_attempt_at = utcnow() + timedelta(seconds=30)  # e.g. a failed read
+        db.session.commit()
+        assert worker_module._event_lanes() == [ready]
+        head.next_attempt_at = utcnow() - timedelta(seconds=1)
+        db.session.commit()
+        assert worker_module._event_lanes() == [waiting, ready]
