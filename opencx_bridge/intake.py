@@ -39,7 +39,6 @@ _NOTE_WEBHOOK = (_integration.update()
                  .values(last_webhook_at=bindparam("now")))
 _WEBHOOK_KEYS = select(_integration.c.webhook_token_digest, _integration.c.webhook_public_key,
                        _integration.c.last_webhook_at).where(_integration.c.id == 1)
-UNREAD = object()  # store() was not told when the last webhook arrived
 
 
 class WebhookKeys(NamedTuple):
@@ -55,7 +54,7 @@ def webhook_keys() -> WebhookKeys | None:
 
 
 def store(payload: dict, raw: bytes, retry_count: int | None,
-          last_webhook_at: datetime | None | object = UNREAD) -> str:
+          last_webhook_at: datetime | None = None) -> str:
     """Return 'accepted', 'duplicate' or 'ignored'; the caller commits nothing itself.
 
     `last_webhook_at` as the caller read it (webhook_keys) spares a statement while the
@@ -65,8 +64,7 @@ def store(payload: dict, raw: bytes, retry_count: int | None,
     detail = {"dedup_key": key, "retry_count": retry_count}
     connection = db.session.connection()
     claimed = _claim_key(connection, key, now)
-    if last_webhook_at is UNREAD or last_webhook_at is None or (
-            now - last_webhook_at > LAST_SEEN_PRECISION):
+    if last_webhook_at is None or now - last_webhook_at > LAST_SEEN_PRECISION:
         connection.execute(_NOTE_WEBHOOK, {"now": now, "stale_before": now - LAST_SEEN_PRECISION})
     if not claimed:
         if conversation_id:

@@ -35,7 +35,6 @@ class RateBudget:
         self.per_window = per_window
         self.window = window_seconds
         self.clock = clock
-        self.waited_seconds = 0.0
 
     def try_take(self) -> float:
         """Spend a token: 0.0 when spent, else the seconds until one is available."""
@@ -66,7 +65,6 @@ class RateBudget:
             wait = self.try_take()
             if wait <= 0:
                 return True
-            self.waited_seconds += wait
             if stopping.wait(wait):
                 return False
 

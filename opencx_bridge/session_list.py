@@ -19,7 +19,6 @@ from .models import ChatSession, Contact, Message
 PAGE_SIZE = 50
 MATCH_LIMIT = 500
 MESSAGE_WINDOW = 50_000
-PREVIEW_CHARS = 120
 
 
 @dataclass(frozen=True)

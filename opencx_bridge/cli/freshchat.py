@@ -94,8 +94,8 @@ def status() -> None:
                     else "assigned-only") if connected else "-",
         "webhook_url": url or "-",
         "signature_check": "on" if row.webhook_public_key else "off (no public key saved)",
-        "last_webhook": _when(row.last_webhook_at),
-        "last_api_error": (f"{row.last_api_error} ({_when(row.last_api_error_at)})"
+        "last_webhook": diagnostics.when(row.last_webhook_at),
+        "last_api_error": (f"{row.last_api_error} ({diagnostics.when(row.last_api_error_at)})"
                            if row.last_api_error else "none"),
     }
     for key, value in lines.items():
@@ -121,6 +121,3 @@ def _status_text(status: str) -> str:
                 "passes Test & Save (flask freshchat connect ...)")
     return status
 
-
-def _when(moment) -> str:
-    return moment.isoformat(timespec="seconds") + "Z" if moment else "never"

@@ -9,8 +9,7 @@ from sqlalchemy import select
 from .. import outbox as delivery
 from ..extensions import db
 from ..models import OutboxItem
-
-STATUSES = ("pending", "sending", "sent", "failed", "cancelled")
+from ..session_actions import OUTBOX_STATUSES as STATUSES
 
 
 @click.group("outbox")
