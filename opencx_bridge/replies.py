@@ -11,14 +11,14 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from . import integration, settings
+from . import integration, sessions, settings
 from .ai import Answer, Responder, ResponderError, Turn
 from .ai.office_hours import OfficeHours, parse_holidays, parse_schedule
 from .ai.sentiment import overall
 from .ai.summary import summarise
 from .engine import handoff
 from .extensions import db
-from .models import ChatSession, Contact, Message
+from .models import ChatSession, Message
 
 log = logging.getLogger(__name__)
 
@@ -80,12 +80,14 @@ def plan(question: str, session: ChatSession | None, responder: Responder,
     all_turns = (*turns, Turn("customer", question))
     if reason is None:
         return Plan(text=answer.text, answer=answer, turns=all_turns)
-    return Plan(text=handoff_text(now), reason=reason, answer=answer, turns=all_turns)
+    return Plan(text=handoff_text(now, (office_open, next_opening)), reason=reason,
+                answer=answer, turns=all_turns)
 
 
-def handoff_text(now: datetime) -> str:
-    """The customer-visible handoff message; outside office hours it names the opening."""
-    office_open, next_opening = office_hours_now(now)
+def handoff_text(now: datetime, hours: tuple[bool, str] | None = None) -> str:
+    """The customer-visible handoff message; outside office hours it names the opening.
+    `hours`: office_hours_now(now), when the caller has it already."""
+    office_open, next_opening = hours or office_hours_now(now)
     return handoff.customer_message(office_open, settings.get("handoff_message"),
                                     settings.get("handoff_message_offline"), next_opening)
 
@@ -124,7 +126,7 @@ def _summary(turns: list[Turn], responder: Responder | None) -> str:
 
 
 def _contact(session: ChatSession) -> str:
-    contact = db.session.get(Contact, session.contact_id) if session.contact_id else None
+    contact = sessions.contact_of(session)
     if contact is None:
         return f"Freshchat user {session.freshchat_user_id or 'unknown'}"
     parts = [contact.name or "", f"<{contact.email}>" if contact.email else "(no email)"]
