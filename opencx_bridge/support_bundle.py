@@ -10,10 +10,7 @@ import json
 from datetime import datetime
 from importlib import metadata
 
-from sqlalchemy import select
-
-from . import sessions
-from .extensions import db
+from . import sessions, timeline
 from .models import ChatSession, OutboxItem, TimelineEntry, utcnow
 from .session_actions import calls
 
@@ -38,17 +35,10 @@ def build(session: ChatSession) -> dict:
         "contact": None if contact is None else {
             "id": contact.id, "name": contact.name, "email": contact.email,
         },
-        "timeline": [entry_json(e) for e in latest_entries(session.conversation_id)],
+        "timeline": [entry_json(entry)
+                     for entry in timeline.entries(session.conversation_id, TIMELINE_LIMIT)],
         "freshchat_calls": [call_json(item) for item in reversed(calls(session.conversation_id))],
     }
-
-
-def latest_entries(conversation_id: str, limit: int = TIMELINE_LIMIT) -> list[TimelineEntry]:
-    """The newest `limit` timeline entries, oldest first."""
-    newest = db.session.scalars(
-        select(TimelineEntry).where(TimelineEntry.conversation_id == conversation_id)
-        .order_by(TimelineEntry.id.desc()).limit(limit))
-    return list(reversed(list(newest)))
 
 
 def entry_json(entry: TimelineEntry) -> dict:

@@ -31,6 +31,8 @@ def _row(conversation_id: str, kind: str, summary: str, detail: dict | None) -> 
 
 
 def entries(conversation_id: str, limit: int = 500) -> list[TimelineEntry]:
-    query = (select(TimelineEntry).where(TimelineEntry.conversation_id == conversation_id)
-             .order_by(TimelineEntry.id).limit(limit))
-    return list(db.session.scalars(query))
+    """The newest `limit` entries of a conversation, oldest first."""
+    newest = db.session.scalars(
+        select(TimelineEntry).where(TimelineEntry.conversation_id == conversation_id)
+        .order_by(TimelineEntry.id.desc()).limit(limit))
+    return list(reversed(list(newest)))

@@ -36,4 +36,4 @@ def test_entries_are_one_conversations_in_order(app):
             timeline.add(conversation, "event", summary)
         db.session.commit()
         assert [entry.summary for entry in timeline.entries("c1")] == ["a", "c"]
-        assert timeline.entries("c1", limit=1)[0].summary == "a"
+        assert timeline.entries("c1", limit=1)[0].summary == "c"  # the newest

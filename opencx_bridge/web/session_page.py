@@ -11,7 +11,7 @@ from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import func, select
 
-from .. import integration, session_actions, sessions, support_bundle, worker
+from .. import integration, session_actions, sessions, support_bundle, timeline, worker
 from ..extensions import db
 from ..models import ChatSession, Message, OutboxItem, TimelineEntry, utcnow
 from . import present
@@ -96,7 +96,7 @@ def _session_or_404(identifier: str) -> ChatSession:
 
 
 def _live(row: ChatSession) -> Markup:
-    entries = support_bundle.latest_entries(row.conversation_id, TIMELINE_SHOWN)
+    entries = timeline.entries(row.conversation_id, TIMELINE_SHOWN)
     return Markup(render_template(
         "_session_live.html", row=row, contact=sessions.contact_of(row),
         messages=sessions.transcript(row), entries=entries,
