@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
 
 from . import secrets_box
 from .extensions import db
@@ -18,9 +19,29 @@ __all__ = ["SPECS", "SettingError", "Spec", "all_values", "get", "set_value", "s
            "record_change", "recent_changes", "display"]
 
 
+_ROWS = "opencx_settings_rows"  # in Session.info: the stored settings, this transaction
+
+
+def _row(key: str) -> Setting | None:
+    """A step reads a dozen settings, most of them never stored: one SELECT of all the
+    rows per transaction instead of one per read (a missing row is not remembered by the
+    session's identity map). Dropped at commit or rollback, so other writers are seen."""
+    rows = db.session.info.get(_ROWS)
+    if rows is None:
+        rows = {row.key: row for row in db.session.scalars(select(Setting))}
+        db.session.info[_ROWS] = rows
+    return rows.get(key)
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _forget_rows(session: Session) -> None:
+    session.info.pop(_ROWS, None)
+
+
 def get(key: str):
     spec = SPECS[key]
-    row = db.session.get(Setting, key)
+    row = _row(key)
     if row is None:
         return spec.default
     value = json.loads(row.value)
@@ -29,7 +50,7 @@ def get(key: str):
 
 def is_set(key: str) -> bool:
     """Whether a value other than the default is stored (a secret is not decrypted)."""
-    row = db.session.get(Setting, key)
+    row = _row(key)
     return row is not None and json.loads(row.value) not in ("", None)
 
 
@@ -64,9 +85,11 @@ def _store(key: str, value: object, who: str) -> None:
     if old == value:
         return
     stored = secrets_box.encrypt(value) if spec.secret and value else value
-    row = db.session.get(Setting, key)
+    row = _row(key)
     if row is None:
-        db.session.add(Setting(key=key, value=json.dumps(stored)))
+        row = Setting(key=key, value=json.dumps(stored))
+        db.session.add(row)
+        db.session.info[_ROWS][key] = row
     else:
         row.value, row.updated_at = json.dumps(stored), utcnow()
     record_change(who, key, display(key, old), display(key, value))

@@ -1,6 +1,7 @@
 """Runtime settings: typed defaults, validated values, nothing stored when a value is wrong."""
 
 import pytest
+import statements
 from sqlalchemy import func, select
 
 from opencx_bridge import settings
@@ -108,3 +109,16 @@ def test_a_setting_error_is_a_value_error():
 def test_values_the_runtime_could_not_use_are_refused_when_set(ctx, key, value, reason):
     with pytest.raises(SettingError, match=reason):
         settings.set_value(key, value)
+
+
+def test_reads_in_one_transaction_cost_one_query_and_a_commit_sees_other_writers(app):
+    with app.app_context():
+        with statements.recorded(app) as seen:
+            for key in ("office_hours", "handoff_message", "responder", "openai_model"):
+                settings.get(key)
+        assert sum('FROM setting' in sql for sql, _p, _m in seen) == 1
+        db.session.commit()
+        with app.app_context():  # another request or process changes a setting
+            settings.set_value("handoff_message", "Back soon")
+            db.session.commit()
+        assert settings.get("handoff_message") == "Back soon"
