@@ -5,9 +5,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
-from opencx_bridge import intake, settings
+from opencx_bridge import direct_sql, intake, settings
 from opencx_bridge.extensions import db
 from opencx_bridge.models import DedupKey, Event, Integration, TimelineEntry, utcnow
 
@@ -24,6 +24,11 @@ def delivery(name: str) -> tuple[dict, bytes]:
 def ctx(app):
     with app.app_context():
         yield
+
+
+def store(payload: dict, raw: bytes, retry_count: int | None) -> str:
+    with direct_sql.connect(db.engine) as connection:
+        return intake.store(connection, payload, raw, retry_count)
 
 
 def events() -> list[Event]:
@@ -99,7 +104,7 @@ def test_other_actions_are_not_acted_on(action):
 
 def test_a_message_is_stored_pending_and_accepted(ctx):
     payload, raw = delivery("message_create_user")
-    assert intake.store(payload, raw, None) == "accepted"
+    assert store(payload, raw, None) == "accepted"
     [event] = events()
     assert event.action == "message_create"
     assert event.conversation_id == CONVERSATION
@@ -114,16 +119,16 @@ def test_a_message_is_stored_pending_and_accepted(ctx):
 
 def test_the_retry_count_is_kept_with_the_event(ctx):
     payload, raw = delivery("message_create_user")
-    intake.store(payload, raw, 3)
+    store(payload, raw, 3)
     assert events()[0].retry_count == 3
     assert json.loads(timeline()[0].detail)["retry_count"] == 3
 
 
 def test_a_redelivery_is_a_duplicate_and_the_timeline_says_so(ctx):
     payload, raw = delivery("message_create_user")
-    assert intake.store(payload, raw, None) == "accepted"
-    assert intake.store(payload, raw, 1) == "duplicate"
-    assert intake.store(payload, raw, 2) == "duplicate"
+    assert store(payload, raw, None) == "accepted"
+    assert store(payload, raw, 1) == "duplicate"
+    assert store(payload, raw, 2) == "duplicate"
     assert len(events()) == 1
     kinds = [(entry.kind, entry.summary) for entry in timeline()]
     assert kinds == [("event", "message_create received"),
@@ -135,7 +140,7 @@ def test_a_redelivery_is_a_duplicate_and_the_timeline_says_so(ctx):
 
 
 def test_a_message_in_the_legacy_shape_is_accepted_under_its_conversation(ctx):
-    assert intake.store(*delivery("message_create_user_legacy"), None) == "accepted"
+    assert store(*delivery("message_create_user_legacy"), None) == "accepted"
     [event] = events()
     assert event.conversation_id == CONVERSATION
     assert event.dedup_key == "message:1c7a3d2f-4e5b-4c6d-8f9a-8b7c6d5e4f32"
@@ -144,15 +149,15 @@ def test_a_message_in_the_legacy_shape_is_accepted_under_its_conversation(ctx):
 def test_a_duplicate_without_a_conversation_leaves_no_timeline_entry(ctx):
     raw = b'{"action": "agent_status_update", "data": {}}'
     payload = json.loads(raw)
-    assert intake.store(payload, raw, None) == "ignored"
-    assert intake.store(payload, raw, None) == "duplicate"
+    assert store(payload, raw, None) == "ignored"
+    assert store(payload, raw, None) == "duplicate"
     assert timeline() == []
     assert len(events()) == 1
 
 
 def test_an_unknown_action_is_stored_as_ignored_and_marked_processed(ctx):
     payload, raw = delivery("unknown_action")
-    assert intake.store(payload, raw, None) == "ignored"
+    assert store(payload, raw, None) == "ignored"
     [event] = events()
     assert (event.action, event.status) == ("user_create", "ignored")
     assert event.processed_at is not None
@@ -164,7 +169,7 @@ def test_an_unknown_action_in_a_conversation_is_noted_as_ignored(ctx):
                "actor": {"actor_id": "u1"},
                "data": {"rating": {"conversation_id": CONVERSATION, "score": 5}}}
     raw = json.dumps(payload).encode()
-    assert intake.store(payload, raw, None) == "ignored"
+    assert store(payload, raw, None) == "ignored"
     [entry] = timeline()
     assert entry.conversation_id == CONVERSATION
     assert entry.summary == "conversation_rating received (ignored: not acted on)"
@@ -174,7 +179,7 @@ def test_an_unknown_action_in_a_conversation_is_noted_as_ignored(ctx):
                                   "conversation_reopen", "conversation_close"])
 def test_conversation_events_are_accepted_under_their_conversation(ctx, name):
     payload, raw = delivery(name)
-    assert intake.store(payload, raw, None) == "accepted"
+    assert store(payload, raw, None) == "accepted"
     [event] = events()
     assert event.status == "pending"
     assert event.conversation_id == CONVERSATION
@@ -185,15 +190,15 @@ def test_a_close_ish_action_under_another_name_is_accepted(ctx):
     payload, raw = delivery("conversation_resolution")
     payload["action"] = "conversation_closed"
     raw = json.dumps(payload).encode()
-    assert intake.store(payload, raw, None) == "accepted"
+    assert store(payload, raw, None) == "accepted"
     assert events()[0].status == "pending"
 
 
 def test_the_same_action_from_different_deliveries_is_not_a_duplicate(ctx):
     payload, raw = delivery("conversation_resolution")
-    assert intake.store(payload, raw, None) == "accepted"
+    assert store(payload, raw, None) == "accepted"
     payload["action_time"] = "2026-11-24T11:00:00.000Z"
-    assert intake.store(payload, json.dumps(payload).encode(), None) == "accepted"
+    assert store(payload, json.dumps(payload).encode(), None) == "accepted"
     assert len(events()) == 2
 
 
@@ -201,11 +206,11 @@ def test_a_key_older_than_the_dedup_window_counts_as_new(ctx):
     settings.set_value("dedup_window_hours", "0.5")
     db.session.commit()
     payload, raw = delivery("message_create_user")
-    assert intake.store(payload, raw, None) == "accepted"
+    assert store(payload, raw, None) == "accepted"
     key = db.session.scalar(select(DedupKey))
     key.seen_at = utcnow() - timedelta(minutes=31)
     db.session.commit()
-    assert intake.store(payload, raw, 5) == "accepted"
+    assert store(payload, raw, 5) == "accepted"
     assert len(events()) == 2
     assert utcnow() - db.session.scalar(select(DedupKey.seen_at)) < timedelta(minutes=1)
 
@@ -216,34 +221,32 @@ def test_an_expired_key_is_renewed_for_one_delivery_only(ctx):
     stale = utcnow() - timedelta(minutes=31)
     db.session.add(DedupKey(key="k", seen_at=stale))
     db.session.commit()
-    connection = db.session.connection()
     now = utcnow()
-    renew = intake._RENEW
-    args = {"claimed": "k", "now": now, "expired_before": now - timedelta(minutes=30)}
-    assert connection.execute(renew, args).rowcount == 1  # the first process
-    assert connection.execute(renew, args).rowcount == 0  # the second finds it renewed
-    assert intake._claim_key(connection, "k", now) is False
+    with direct_sql.connect(db.engine) as first, direct_sql.connect(db.engine) as second:
+        assert intake._claim_key(first, "k", now) is True  # renewed, not yet committed
+        first.commit()
+        assert intake._claim_key(second, "k", now) is False  # finds it renewed
 
 
 def test_a_key_inside_the_dedup_window_is_still_a_duplicate(ctx):
     settings.set_value("dedup_window_hours", "0.5")
     db.session.commit()
     payload, raw = delivery("message_create_user")
-    intake.store(payload, raw, None)
+    store(payload, raw, None)
     key = db.session.scalar(select(DedupKey))
     key.seen_at = utcnow() - timedelta(minutes=29)
     db.session.commit()
-    assert intake.store(payload, raw, None) == "duplicate"
+    assert store(payload, raw, None) == "duplicate"
 
 
 def test_a_very_long_action_is_stored_cut_to_the_column(ctx):
     raw = json.dumps({"action": "x" * 200}).encode()
-    assert intake.store(json.loads(raw), raw, None) == "ignored"
+    assert store(json.loads(raw), raw, None) == "ignored"
     assert events()[0].action == "x" * 64
 
 
 def test_without_an_integration_row_nothing_is_recorded_about_webhooks(ctx):
-    assert intake.store(*delivery("message_create_user"), None) == "accepted"
+    assert store(*delivery("message_create_user"), None) == "accepted"
     assert db.session.get(Integration, 1) is None
 
 
@@ -251,28 +254,40 @@ def test_every_delivery_updates_when_the_last_webhook_arrived(app, connected):
     with app.app_context():
         assert db.session.get(Integration, 1).last_webhook_at is None
         before = utcnow()
-        intake.store(*delivery("message_create_user"), None)
+        store(*delivery("message_create_user"), None)
         first = db.session.get(Integration, 1).last_webhook_at
         assert first is not None and first >= before
         for name, retry in (("message_create_user", 1), ("unknown_action", None)):
             old = first - timedelta(minutes=5)  # older than the refresh precision
             db.session.get(Integration, 1).last_webhook_at = old
             db.session.commit()
-            intake.store(*delivery(name), retry)
+            store(*delivery(name), retry)
             assert db.session.get(Integration, 1).last_webhook_at > old  # duplicates too
 
 
-def test_a_caller_that_read_a_recent_last_webhook_time_spares_the_update(app, connected):
-    """The web intake passes what it read; a fresh time means no UPDATE in the transaction."""
+def test_a_recent_last_webhook_time_is_not_written_again(app, connected):
+    """That row is a hot spot: it is written at most once per LAST_SEEN_PRECISION."""
     with app.app_context():
         recent = utcnow() - timedelta(seconds=1)
-        intake.store(*delivery("message_create_user"), None, last_webhook_at=recent)
-        assert db.session.get(Integration, 1).last_webhook_at is None  # not written
+        db.session.get(Integration, 1).last_webhook_at = recent
+        db.session.commit()
+        store(*delivery("message_create_user"), None)
+        db.session.expire_all()
+        assert db.session.get(Integration, 1).last_webhook_at == recent
 
 
-def test_a_caller_that_read_an_old_last_webhook_time_gets_it_refreshed(app, connected):
-    with app.app_context():
-        old = utcnow() - timedelta(minutes=5)
-        before = utcnow()
-        intake.store(*delivery("message_create_user"), None, last_webhook_at=old)
-        assert db.session.get(Integration, 1).last_webhook_at >= before
+def test_a_key_pruned_between_the_claim_and_the_renewal_is_new(ctx, monkeypatch):
+    """Only expired keys are pruned: one gone in that instant had expired. (On PostgreSQL
+    a prune committed meanwhile shows; here the transaction itself deletes it.)"""
+    connection_class = direct_sql.Connection
+    execute = connection_class.execute
+
+    def prune_before_renewal(self, statement, values=None):
+        if statement is intake._RENEW:
+            execute(self, delete(DedupKey))
+        return execute(self, statement, values)
+
+    payload, raw = delivery("message_create_user")
+    store(payload, raw, None)
+    monkeypatch.setattr(connection_class, "execute", prune_before_renewal)
+    assert store(payload, raw, 1) == "accepted"

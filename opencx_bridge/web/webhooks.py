@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from .. import courtesy, intake, secrets_box, worker, write_lock
+from .. import courtesy, direct_sql, intake, secrets_box, worker, write_lock
 from ..extensions import db
 from ..freshchat.signature import InvalidPublicKey, SignatureError, load_public_key, verify
 from ..models import RevokedWebhook, utcnow
@@ -28,12 +28,21 @@ def freshchat(token: str):
 
 def _receive(token: str):
     try:
-        keys = intake.webhook_keys()
-        if keys is None or not secrets_box.same_secret(token, keys.token_digest):
-            _count_revoked_hit(token)
-            return _error(404, "unknown webhook URL: copy the current one from the bridge settings")
+        with direct_sql.connect(db.engine) as connection:  # one checkout for the request
+            keys = intake.webhook_keys(connection)
+            if keys is None or not secrets_box.same_secret(token, keys.token_digest):
+                answer = None
+            else:
+                answer = _verified(connection, keys)
     except SQLAlchemyError:
         return _database_down()
+    if answer is None:
+        return _unknown_url(token)
+    return answer
+
+
+def _verified(connection: direct_sql.Connection, keys: intake.WebhookKeys):
+    """Answer a request to the current URL: 413, 401, 400, or stored and 200."""
     raw, problem = _read_body()
     if problem:
         return problem
@@ -46,13 +55,18 @@ def _receive(token: str):
         payload = intake.parse_body(raw)
     except ValueError as exc:
         return _error(400, str(exc))
-    try:
-        with write_lock.urgent():  # before the worker's writes: Freshchat is waiting
-            status = intake.store(payload, raw, _retry_count(), keys.last_webhook_at)
-    except SQLAlchemyError:
-        return _database_down()
+    with write_lock.urgent():  # before the worker's writes: Freshchat is waiting
+        status = intake.store(connection, payload, raw, _retry_count())
     worker.wake(current_app)
     return jsonify(status=status), 200
+
+
+def _unknown_url(token: str):
+    try:
+        _count_revoked_hit(token)
+    except SQLAlchemyError:
+        return _database_down()
+    return _error(404, "unknown webhook URL: copy the current one from the bridge settings")
 
 
 def _read_body() -> tuple[bytes, object]:
