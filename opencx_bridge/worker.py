@@ -157,9 +157,9 @@ class Worker:
             try:
                 did_work = False
                 while not self._stopping.is_set():
-                    courtesy.traffic.wait_quiet()  # webhooks first
-                    if not step(conversation_id):
-                        break
+                    with courtesy.traffic.step():  # webhooks first
+                        if not step(conversation_id):
+                            break
                     did_work = True
                 return did_work
             except Exception:

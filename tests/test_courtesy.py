@@ -1,4 +1,6 @@
-"""Webhooks first: the worker waits for a quiet moment, but never for long."""
+"""Webhooks first: worker steps wait for a quiet moment, but never for long."""
+
+import threading
 
 from flows import FixedResponder, Flow
 
@@ -18,42 +20,85 @@ class FakeTime:
         self.now += seconds
 
 
+def traffic_and_time():
+    time = FakeTime()
+    return courtesy.Traffic(time.clock, time.sleep), time
+
+
+def waited(traffic, time) -> float:
+    before = time.now
+    with traffic.step():
+        pass
+    return time.now - before
+
+
 def test_no_webhook_lately_means_no_wait():
-    time = FakeTime()
-    traffic = courtesy.Traffic(time.clock, time.sleep)
-    assert traffic.wait_quiet() is True and time.slept == []
-
-
-def test_a_webhook_in_flight_holds_the_worker_back_at_most_max_wait():
-    time = FakeTime()
-    traffic = courtesy.Traffic(time.clock, time.sleep)
-    with traffic.serving():
-        assert traffic.wait_quiet() is False
-    assert abs(sum(time.slept) - courtesy.MAX_WAIT) < 1e-9
-
-
-def test_after_a_webhook_the_worker_waits_for_the_quiet_gap_only():
-    time = FakeTime()
-    traffic = courtesy.Traffic(time.clock, time.sleep)
+    traffic, time = traffic_and_time()
+    assert waited(traffic, time) == 0
     with traffic.serving():
         pass
+    time.now += courtesy.IDLE_AFTER
+    assert waited(traffic, time) == 0
+    assert waited(traffic, time) == 0  # nor for the steps after it
+
+
+def test_while_webhooks_flow_one_step_per_max_wait_for_all_threads_together():
+    traffic, time = traffic_and_time()
+    with traffic.serving():
+        assert waited(traffic, time) == 0  # no step for long: this one at once
+        assert abs(waited(traffic, time) - courtesy.MAX_WAIT) < courtesy.MIN_SLEEP
+        assert abs(waited(traffic, time) - courtesy.MAX_WAIT) < courtesy.MIN_SLEEP
+
+
+def test_after_a_webhook_a_step_waits_for_the_quiet_gap_only():
+    traffic, time = traffic_and_time()
+    with traffic.serving():
+        waited(traffic, time)  # the one step allowed while it is in flight
     time.now += courtesy.QUIET_GAP / 3
-    assert traffic.wait_quiet() is True
-    assert abs(sum(time.slept) - courtesy.QUIET_GAP * 2 / 3) < 1e-9
+    assert abs(waited(traffic, time) - courtesy.QUIET_GAP * 2 / 3) < courtesy.MIN_SLEEP
 
 
-def test_the_worker_asks_for_quiet_before_each_step(app, client, standin, connected,
+def test_the_worker_own_steps_are_no_quiet():
+    """A webhook waiting for a step to hand over looks like silence: the gap restarts
+    after every step, so steps do not follow each other while webhooks come in."""
+    traffic, time = traffic_and_time()
+    with traffic.serving():
+        pass
+    time.now += courtesy.QUIET_GAP
+    with traffic.step():
+        time.now += 0.050  # a long step; the next webhook is held up meanwhile
+    assert abs(waited(traffic, time) - courtesy.STEP_GAP) < courtesy.MIN_SLEEP
+
+
+def test_one_thread_watches_the_clock_the_others_queue_without_waking():
+    traffic = courtesy.Traffic()
+    with traffic.serving():  # nothing quiet: only MAX_WAIT lets a step in
+        traffic._last_step = traffic.clock()
+        sleepers = set()
+        original = traffic.sleep
+        traffic.sleep = lambda s: sleepers.add(threading.get_ident()) or original(s)
+        threads = [threading.Thread(target=lambda: traffic.step().__enter__()) for _ in range(3)]
+        for thread in threads:
+            thread.start()
+        threads[0].join(courtesy.MAX_WAIT / 2)
+        assert len(sleepers) == 1
+    for thread in threads:
+        thread.join(5)
+
+
+def test_the_worker_takes_its_turn_before_each_step(app, client, standin, connected,
                                                     monkeypatch):
     flow = Flow(app, client, standin, connected)
-    asked = []
-    monkeypatch.setattr(courtesy.traffic, "wait_quiet", lambda: asked.append(True) or True)
+    turns = []
+    original = courtesy.traffic._wait_turn
+    monkeypatch.setattr(courtesy.traffic, "_wait_turn", lambda: turns.append(1) or original())
     cid = flow.conversation()
     flow.customer_says(cid, "hello")
     worker = Worker(app, threads=1, responder=FixedResponder())
     while worker.run_once():
         pass
     assert len(flow.replies(cid)) == 1
-    assert len(asked) >= 3  # the event, then each outbox row (assign, reply)
+    assert len(turns) >= 3  # the event, then each outbox row (assign, reply)
 
 
 def test_the_intake_counts_the_webhooks_it_answers(app, client, standin, connected,
