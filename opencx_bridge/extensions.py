@@ -11,7 +11,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 
-from . import write_lock
+from . import wal, write_lock
 
 
 class Base(DeclarativeBase):
@@ -41,5 +41,6 @@ def _tune_sqlite(dbapi_connection, _record) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=5000")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA wal_autocheckpoint={wal.BACKSTOP_PAGES}")  # see wal.py
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()

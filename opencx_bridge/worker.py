@@ -18,7 +18,7 @@ from flask import Flask
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
-from . import autoresolve, courtesy, membership, outbox, processing, settings
+from . import autoresolve, courtesy, membership, outbox, processing, settings, wal
 from .ai import Responder, factory
 from .extensions import db
 from .models import DedupKey, Event, Setting, utcnow
@@ -188,9 +188,9 @@ class Worker:
             self._busy.discard(key)
 
     def _housekeeping(self) -> bool:
-        """The scheduler's jobs, run by the leader only: auto-resolve each second (and, when
-        workers share the database, free rows a dead one left in flight), pruning every ten
-        minutes."""
+        """The scheduler's jobs, run by the leader only: auto-resolve and a WAL checkpoint each
+        second (and, when workers share the database, free rows a dead one left in flight),
+        pruning every ten minutes."""
         if not (self._roles is not None and self._roles.leading):
             return False
         resolved = 0
@@ -201,6 +201,7 @@ class Worker:
                 resolved = autoresolve.run_due(self.clock())
                 if self._roles.shares_work:
                     self._release_orphans()
+                wal.checkpoint(db.engine)
             finally:
                 self._scheduler.release()
         now = time.monotonic()
@@ -227,6 +228,7 @@ def prune_dedup_keys(batch: int = PRUNE_BATCH, pause: float = PRUNE_PAUSE) -> in
     while True:
         deleted = db.session.execute(statement).rowcount or 0
         db.session.commit()
+        wal.checkpoint(db.engine)  # outside the write lock, not in a webhook's commit
         removed += deleted
         if deleted < batch:
             break

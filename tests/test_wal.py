@@ -1,0 +1,53 @@
+"""The WAL is copied back by the scheduler: connections only past a backstop."""
+
+import time
+
+import pytest
+from sqlalchemy import text
+
+from opencx_bridge import wal
+from opencx_bridge.extensions import db
+from opencx_bridge.models import DedupKey, utcnow
+from opencx_bridge.worker import Worker, prune_dedup_keys
+
+
+@pytest.fixture
+def sqlite_only(app):
+    with app.app_context():
+        if db.engine.dialect.name != "sqlite":
+            pytest.skip("SQLite only: PostgreSQL has no WAL file of ours to copy back")
+        yield
+
+
+def test_connections_checkpoint_by_themselves_only_past_the_backstop(sqlite_only):
+    assert db.session.execute(text("PRAGMA wal_autocheckpoint")).scalar() == wal.BACKSTOP_PAGES
+
+
+def test_a_checkpoint_copies_every_committed_page_back(sqlite_only):
+    db.session.add_all(DedupKey(key=f"k{n}", seen_at=utcnow()) for n in range(200))
+    db.session.commit()
+    db.session.close()  # no reader left on an old snapshot
+    assert wal.checkpoint(db.engine) > 0
+    busy, log, copied = db.session.execute(text("PRAGMA wal_checkpoint(PASSIVE)")).one()
+    assert (busy, log) == (0, copied)
+
+
+def test_other_databases_have_nothing_to_copy(app):
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            pytest.skip("PostgreSQL only")
+        assert wal.checkpoint(db.engine) is None
+
+
+def test_the_scheduler_checkpoints_each_second_and_the_prune_after_each_batch(
+        app, monkeypatch):
+    calls = []
+    monkeypatch.setattr(wal, "checkpoint", lambda engine: calls.append(engine))
+    worker = Worker(app, threads=1)
+    worker._last_housekeeping = time.monotonic()  # the prune is not due yet
+    worker.run_once()
+    assert len(calls) == 1
+    with app.app_context():
+        calls.clear()
+        prune_dedup_keys(batch=2, pause=0)
+        assert len(calls) == 1  # nothing expired: one batch
