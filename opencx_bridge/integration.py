@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from flask import current_app, has_request_context, request
 
-from . import secrets_box, settings
+from . import http_sessions, secrets_box, settings
 from .connection import VerifiedConnection
 from .extensions import db
 from .freshchat.client import FreshchatClient, api_base_for
@@ -161,8 +161,8 @@ def credentials() -> Credentials | None:
 
 def client_for(creds: Credentials, observer=None, throttle=None) -> FreshchatClient:
     timeout = float(current_app.config["FRESHCHAT_TIMEOUT"])
-    return FreshchatClient(creds.api_base, creds.token, timeout=timeout, observer=observer,
-                           throttle=throttle)
+    return FreshchatClient(creds.api_base, creds.token, session=http_sessions.for_this_thread(),
+                           timeout=timeout, observer=observer, throttle=throttle)
 
 
 def conversation_url(domain: str | None, app_id: str | None, conversation_id: str) -> str | None:

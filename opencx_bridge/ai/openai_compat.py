@@ -17,6 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
+from .. import http_sessions
 from .responder import Answer, ResponderError, Turn
 
 __all__ = ["GroundingArticle", "OpenAICompatibleResponder", "completions_url", "is_azure_url"]
@@ -96,7 +97,7 @@ class OpenAICompatibleResponder:
         self.timeout = timeout
         self.max_articles = max_articles
         self._api_key = api_key or None
-        self._session = session  # None: a short-lived session per call, closed after it
+        self._session = session  # None: the calling thread's (http_sessions)
         self._articles = articles
         self._json_mode = True  # off once the server rejects response_format
 
@@ -158,7 +159,7 @@ class OpenAICompatibleResponder:
             headers["api-key"] = self._api_key
         elif self._api_key:
             headers["Authorization"] = f"Bearer {self._api_key}"
-        session = self._session if self._session is not None else requests.Session()
+        session = self._session if self._session is not None else http_sessions.for_this_thread()
         try:
             # No redirects: requests would carry the api-key header to another host.
             return session.post(self.url, json=payload, headers=headers,
@@ -169,9 +170,6 @@ class OpenAICompatibleResponder:
             raise _Failure(f"cannot reach the model server at {_origin(self.url)}") from None
         except requests.RequestException as exc:
             raise _Failure(f"request to the model server failed: {type(exc).__name__}") from None
-        finally:
-            if self._session is None:
-                session.close()
 
     def _unavailable(self, detail: str) -> ResponderError:
         if self._api_key:
