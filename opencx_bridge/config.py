@@ -56,8 +56,9 @@ def load(app: Flask, test_config: dict | None) -> None:
     for key in ("SESSION_COOKIE_SAMESITE", "REMEMBER_COOKIE_SAMESITE"):
         app.config[key] = app.config.get(key) or "Lax"
     options = app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
-        for key, value in pool_options(int(app.config["WORKER_THREADS"])).items():
+    server = app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")
+    if server or app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):  # a file
+        for key, value in pool_options(int(app.config["WORKER_THREADS"]), server).items():
             options.setdefault(key, value)
 
 
@@ -70,11 +71,13 @@ def sqlalchemy_url(url: str) -> str:
     return url
 
 
-def pool_options(worker_threads: int) -> dict:
-    """Connections for one process on a server database: a worker thread may hold two at
-    once (its transaction and a rate-budget spend), each request thread one (waitress
-    runs 8). Pre-ping: a server restart must not surface as errors on stale connections."""
-    return {"pool_size": 2 * worker_threads + 8, "max_overflow": 8, "pool_pre_ping": True}
+def pool_options(worker_threads: int, server: bool = True) -> dict:
+    """Connections for one process: a worker thread may hold two at once (its transaction
+    and a rate-budget spend), a request thread one, two for a duplicate webhook (the intake's
+    and the session's reading the dedup window; waitress runs 8). Pre-ping, on a server
+    database only: a server restart must not surface as errors on stale connections."""
+    options = {"pool_size": 2 * worker_threads + 8, "max_overflow": 8}
+    return {**options, "pool_pre_ping": True} if server else options
 
 
 def _instance_secret_key(instance: Path) -> str:

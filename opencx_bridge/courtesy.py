@@ -24,6 +24,8 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from .write_lock import FairLock
+
 MAX_WAIT = 0.1  # under a steady stream of webhooks, one worker step at least this often
 QUIET_GAP = 0.003  # after a webhook: a client usually sends its next one within it
 STEP_GAP = 0.001  # after a worker step starts or ends: a webhook held up by it gets in
@@ -39,7 +41,7 @@ class Traffic:
         self._in_flight = 0
         self._last_webhook = self._last_step = self._quiet_from = float("-inf")
         self._lock = threading.Lock()
-        self._queue = threading.Lock()  # held by the one thread watching for its turn
+        self._queue = FairLock()  # first come, first served: no lane waits for ever
 
     @contextmanager
     def serving(self) -> Iterator[None]:
@@ -57,8 +59,12 @@ class Traffic:
     @contextmanager
     def step(self) -> Iterator[None]:
         """Around one worker step: first waits for the worker's turn."""
-        with self._queue:
+        while not self._queue.acquire(timeout=60.0):
+            pass
+        try:
             self._wait_turn()
+        finally:
+            self._queue.release()
         try:
             yield
         finally:

@@ -63,37 +63,60 @@ class Connection:
 
     def __init__(self, engine: Engine) -> None:
         self.dialect = engine.dialect
-        self._raw = engine.raw_connection()
+        self._errors = self.dialect.loaded_dbapi.Error
+        try:
+            self._raw = engine.raw_connection()  # the pool passes driver errors through
+        except self._errors as exc:
+            raise DBAPIError.instance(None, None, exc, self._errors,
+                                      dialect=self.dialect) from exc
         self._nul_free = self.dialect.name == "postgresql"
 
-    def execute(self, statement: ClauseElement, values: dict[str, Any] | None = None):
-        """The DBAPI cursor after the statement ran: rowcount, fetchone()."""
+    def execute(self, statement: ClauseElement, values: dict[str, Any] | None = None) -> int:
+        """Run it; the number of rows it changed."""
+        with self._run(statement, values) as cursor:
+            return cursor.rowcount
+
+    def first(self, statement: ClauseElement, values: dict[str, Any] | None = None):
+        """Run it; its first row as a tuple, or None."""
+        with self._run(statement, values) as cursor:
+            return cursor.fetchone()
+
+    def commit(self) -> None:
+        try:
+            self._raw.commit()
+        except self._errors as exc:
+            raise self._translated(exc, "COMMIT", (), None) from exc
+
+    def rollback(self) -> None:
+        try:
+            self._raw.rollback()
+        except self._errors as exc:
+            raise self._translated(exc, "ROLLBACK", (), None) from exc
+
+    def close(self) -> None:
+        """Back to the pool, which rolls back whatever was not committed."""
+        self._raw.close()
+
+    @contextmanager
+    def _run(self, statement: ClauseElement, values: dict[str, Any] | None):
         compiled = compiled_for(statement, self.dialect)
         parameters = compiled.parameters(values or {})
         if self._nul_free:
             parameters = without_nul(parameters)
         cursor = self._raw.cursor()
         try:
-            cursor.execute(compiled.sql, parameters)
-        except self.dialect.loaded_dbapi.Error as exc:
-            raise self._translated(exc, compiled.sql, parameters, cursor) from exc
-        return cursor
-
-    def commit(self) -> None:
-        try:
-            self._raw.commit()
-        except self.dialect.loaded_dbapi.Error as exc:
-            raise self._translated(exc, "COMMIT", (), None) from exc
-
-    def close(self) -> None:
-        """Back to the pool, which rolls back whatever was not committed."""
-        self._raw.close()
+            try:
+                cursor.execute(compiled.sql, parameters)
+            except self._errors as exc:
+                raise self._translated(exc, compiled.sql, parameters, cursor) from exc
+            yield cursor
+        finally:
+            cursor.close()
 
     def _translated(self, exc: Exception, sql: str, parameters, cursor) -> DBAPIError:
         if self.dialect.is_disconnect(exc, self._raw.dbapi_connection, cursor):
             self._raw.invalidate(exc)  # the pool opens a new one next time
-        return DBAPIError.instance(sql, parameters, exc, self.dialect.loaded_dbapi.Error,
-                                   dialect=self.dialect)
+        return DBAPIError.instance(sql, parameters, exc, self._errors, dialect=self.dialect)
 
 
 @contextmanager

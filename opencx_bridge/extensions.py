@@ -42,5 +42,6 @@ def _tune_sqlite(dbapi_connection, _record) -> None:
         cursor.execute("PRAGMA busy_timeout=5000")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute(f"PRAGMA wal_autocheckpoint={wal.BACKSTOP_PAGES}")  # see wal.py
+        cursor.execute(f"PRAGMA journal_size_limit={wal.SIZE_LIMIT_BYTES}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()

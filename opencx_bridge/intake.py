@@ -52,7 +52,7 @@ class WebhookKeys(NamedTuple):
 
 def webhook_keys(connection: Connection) -> WebhookKeys | None:
     """What the intake needs of the integration row; None before one was ever saved."""
-    row = connection.execute(_WEBHOOK_KEYS).fetchone()
+    row = connection.first(_WEBHOOK_KEYS)
     return None if row is None else WebhookKeys(*row)
 
 
@@ -89,19 +89,26 @@ def is_known(action: str) -> bool:
 
 def _claim_key(connection: Connection, key: str, now: datetime) -> bool:
     """Insert the key; a key older than the window counts as new again."""
-    values = {"key": key, "seen_at": now}
-    if connection.dialect.name == "postgresql":
-        if connection.execute(_CLAIM["postgresql"], values).fetchone() is not None:
-            return True
-    elif connection.execute(_CLAIM["sqlite"], values).rowcount == 1:
+    if _insert_key(connection, key, now):
         return True
+    # Nothing written yet: let go of the write lock while the window is read (the session
+    # needs a connection of its own, and other writers must not wait for it).
+    connection.rollback()
     window = timedelta(hours=settings.get("dedup_window_hours"))
     renewed = connection.execute(_RENEW, {"claimed": key, "now": now,
                                           "expired_before": now - window})
-    if renewed.rowcount == 1:
+    if renewed == 1:
         return True
-    # Still inside the window, unless pruned this instant (only expired keys are).
-    return connection.execute(_KEY_EXISTS, {"claimed": key}).fetchone() is None
+    if connection.first(_KEY_EXISTS, {"claimed": key}) is not None:
+        return False  # inside the window
+    return _insert_key(connection, key, now)  # pruned meanwhile (it had expired): claim anew
+
+
+def _insert_key(connection: Connection, key: str, now: datetime) -> bool:
+    values = {"key": key, "seen_at": now}
+    if connection.dialect.name == "postgresql":
+        return connection.first(_CLAIM["postgresql"], values) is not None
+    return connection.execute(_CLAIM["sqlite"], values) == 1
 
 
 def parse_body(raw: bytes) -> dict:

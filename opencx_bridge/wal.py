@@ -5,7 +5,8 @@ mostly a webhook's, which then waited for the copy and its fsyncs (intake at 32 
 p99 85-100 ms with it, 41-49 ms without). So bridge connections checkpoint by themselves
 only past BACKSTOP_PAGES (for a bridge whose worker runs nowhere), and the scheduler runs a
 PASSIVE checkpoint, which waits for no reader or writer, every second and after each batch
-of a prune. Other databases: nothing to do.
+of a prune. A log that grew in a burst (a prune) is cut back to SIZE_LIMIT_BYTES when it
+restarts. Other databases: nothing to do.
 """
 
 from __future__ import annotations
@@ -13,13 +14,14 @@ from __future__ import annotations
 from sqlalchemy.engine import Engine
 
 BACKSTOP_PAGES = 10_000  # about 40 MB of log
+SIZE_LIMIT_BYTES = 64 * 1024 * 1024  # the log file is cut back to this when it restarts
 
 
 def checkpoint(engine: Engine) -> int | None:
-    """Pages copied back into the database file so far; None when not SQLite, or when
-    another checkpoint is running (it does the same work)."""
+    """Pages copied back into the database file so far; None when not SQLite, not in WAL
+    mode (a memory database), or when another checkpoint is running (it does the same work)."""
     if engine.dialect.name != "sqlite":
         return None
     with engine.connect() as connection:
         busy, _log, copied = connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").one()
-    return None if busy else copied
+    return None if busy or copied < 0 else copied

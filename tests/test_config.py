@@ -221,11 +221,14 @@ def test_an_opencx_secret_key_that_looks_like_json_is_still_text(make_app, monke
     assert app.test_client().get("/setup").status_code == 200
 
 
-def test_a_postgresql_pool_fits_the_worker_and_request_threads(instance, monkeypatch):
+def test_the_pool_fits_the_worker_and_request_threads(instance, monkeypatch):
     monkeypatch.setenv("OPENCX_WORKER_THREADS", "6")
     config = {"TESTING": True, "WORKER": False, "AUTO_MIGRATE": False}
     app = create_app({**config, "DATABASE_URL": "postgresql://u:p@db.invalid/opencx"})
     assert app.config["SQLALCHEMY_ENGINE_OPTIONS"] == {
         "pool_size": 20, "max_overflow": 8, "pool_pre_ping": True}
     sqlite = create_app({**config, "DATABASE_URL": f"sqlite:///{instance / 'x.sqlite3'}"})
-    assert sqlite.config["SQLALCHEMY_ENGINE_OPTIONS"] == {}  # one file: SQLAlchemy's defaults
+    assert sqlite.config["SQLALCHEMY_ENGINE_OPTIONS"] == {  # no pre-ping: no server to lose
+        "pool_size": 20, "max_overflow": 8}
+    memory = create_app({**config, "DATABASE_URL": "sqlite://"})
+    assert memory.config["SQLALCHEMY_ENGINE_OPTIONS"] == {}  # SQLAlchemy's own pool for it

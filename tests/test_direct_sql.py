@@ -4,7 +4,7 @@ from datetime import datetime
 
 import pytest
 from sqlalchemy import bindparam, or_, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from opencx_bridge import direct_sql, write_lock
 from opencx_bridge.extensions import db
@@ -36,7 +36,8 @@ def test_literals_in_a_statement_are_passed_along(ctx):
     with direct_sql.connect(db.engine) as connection:
         for key in ("one", "two"):
             connection.execute(INSERT_KEY, {"key": key, "seen_at": datetime(2026, 1, 1)})
-        assert connection.execute(KEY_ONE).fetchall() == [("one",)]
+        assert connection.first(KEY_ONE) == ("one",)
+        assert connection.first(KEY_ONE.where(_keys.c.key == "two")) is None
 
 
 def test_nothing_is_kept_unless_committed(ctx):
@@ -79,3 +80,12 @@ def test_a_write_holds_the_bridges_sqlite_write_lock_until_the_commit(ctx):
         assert lock.locked()
         connection.commit()
         assert not lock.locked()
+
+
+def test_a_database_that_cannot_be_reached_comes_out_as_sqlalchemys_error(ctx, monkeypatch):
+    def down():
+        raise db.engine.dialect.loaded_dbapi.OperationalError("server closed the connection")
+
+    monkeypatch.setattr(db.engine, "raw_connection", down)
+    with pytest.raises(OperationalError):
+        direct_sql.Connection(db.engine)

@@ -291,3 +291,6 @@ def test_a_key_pruned_between_the_claim_and_the_renewal_is_new(ctx, monkeypatch)
     store(payload, raw, None)
     monkeypatch.setattr(connection_class, "execute", prune_before_renewal)
     assert store(payload, raw, 1) == "accepted"
+    monkeypatch.undo()
+    assert db.session.scalar(select(DedupKey.key)) is not None  # claimed anew, not lost
+    assert store(payload, raw, 2) == "duplicate"

@@ -3,7 +3,7 @@
 import time
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 
 from opencx_bridge import wal
 from opencx_bridge.extensions import db
@@ -21,6 +21,12 @@ def sqlite_only(app):
 
 def test_connections_checkpoint_by_themselves_only_past_the_backstop(sqlite_only):
     assert db.session.execute(text("PRAGMA wal_autocheckpoint")).scalar() == wal.BACKSTOP_PAGES
+    limit = db.session.execute(text("PRAGMA journal_size_limit")).scalar()
+    assert limit == wal.SIZE_LIMIT_BYTES
+
+
+def test_a_database_without_a_log_has_nothing_to_copy():
+    assert wal.checkpoint(create_engine("sqlite://")) is None
 
 
 def test_a_checkpoint_copies_every_committed_page_back(sqlite_only):

@@ -163,6 +163,20 @@ def test_a_database_failure_answers_503_so_freshchat_retries(app, post, monkeypa
     assert response.status_code == 503
 
 
+def test_a_database_that_cannot_be_reached_answers_503(app, post, monkeypatch):
+    """The pool hands the driver's own error through when it cannot connect at all."""
+    with app.app_context():
+        engine = db.engine
+
+    def down():
+        raise engine.dialect.loaded_dbapi.OperationalError("connection refused")
+
+    monkeypatch.setattr(engine, "raw_connection", down)
+    response = post(fixture_bytes("message_create_user"))
+    assert response.status_code == 503
+    assert "database unavailable" in response.json["error"]
+
+
 def test_the_intake_stores_ahead_of_the_workers_writes(app, post, monkeypatch):
     from opencx_bridge import intake, write_lock
 
