@@ -132,11 +132,17 @@ def test_during_office_hours_in_ai_outside_hours_mode_new_chats_go_to_humans(flo
     assert not standin.conversation(cid)["assigned_agent_id"]  # never claimed
 
 
-def test_a_quiet_customer_is_auto_resolved_with_a_note(flow, standin, runner, clock, app):
-    runner.invoke(args=["settings", "set", "auto_resolve_after_minutes", "0.05"])
+def answered_with_auto_resolve(flow, runner, minutes: str) -> str:
+    """A conversation the AI answered, auto-resolve on after `minutes` of quiet."""
+    runner.invoke(args=["settings", "set", "auto_resolve_after_minutes", minutes])
     cid = flow.conversation()
     flow.customer_says(cid, "how long does shipping to canada take")
     flow.run()
+    return cid
+
+
+def test_a_quiet_customer_is_auto_resolved_with_a_note(flow, standin, runner, clock, app):
+    cid = answered_with_auto_resolve(flow, runner, "0.05")
     flow.run()
     assert standin.conversation(cid)["status"] == "assigned"
     clock.now += timedelta(seconds=4)  # 0.05 minutes = 3 s
@@ -151,10 +157,7 @@ def test_a_quiet_customer_is_auto_resolved_with_a_note(flow, standin, runner, cl
 
 def test_a_customer_message_before_the_deadline_cancels_auto_resolve(flow, standin, runner,
                                                                      clock, app):
-    runner.invoke(args=["settings", "set", "auto_resolve_after_minutes", "1"])
-    cid = flow.conversation()
-    flow.customer_says(cid, "how long does shipping to canada take")
-    flow.run()
+    cid = answered_with_auto_resolve(flow, runner, "1")
     clock.now += timedelta(seconds=30)
     flow.customer_says(cid, "and how do I reset my password?")
     flow.run()
@@ -166,10 +169,7 @@ def test_a_customer_message_before_the_deadline_cancels_auto_resolve(flow, stand
 
 def test_a_customer_message_not_yet_processed_holds_off_auto_resolve(flow, standin, runner,
                                                                      clock, app):
-    runner.invoke(args=["settings", "set", "auto_resolve_after_minutes", "1"])
-    cid = flow.conversation()
-    flow.customer_says(cid, "how long does shipping to canada take")
-    flow.run()
+    cid = answered_with_auto_resolve(flow, runner, "1")
     flow.customer_says(cid, "and to mexico?")  # stored; the worker has not seen it yet
     with app.app_context():
         assert autoresolve.run_due(clock.now + timedelta(minutes=5)) == 0
