@@ -10,6 +10,7 @@ import secrets
 from pathlib import Path
 
 from flask import Flask
+from sqlalchemy.engine import make_url
 
 DEFAULTS: dict[str, object] = {
     "SECRET_KEY": None,  # generated once into the instance folder when not set
@@ -56,8 +57,10 @@ def load(app: Flask, test_config: dict | None) -> None:
     for key in ("SESSION_COOKIE_SAMESITE", "REMEMBER_COOKIE_SAMESITE"):
         app.config[key] = app.config.get(key) or "Lax"
     options = app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
-    server = app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")
-    if server or app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):  # a file
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    server = url.get_backend_name() == "postgresql"
+    sqlite_file = url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
+    if server or sqlite_file:  # a memory database keeps SQLAlchemy's own single-connection pool
         for key, value in pool_options(int(app.config["WORKER_THREADS"]), server).items():
             options.setdefault(key, value)
 
@@ -71,10 +74,9 @@ def sqlalchemy_url(url: str) -> str:
     return url
 
 
-def pool_options(worker_threads: int, server: bool = True) -> dict:
+def pool_options(worker_threads: int, server: bool) -> dict:
     """Connections for one process: a worker thread may hold two at once (its transaction
-    and a rate-budget spend), a request thread one, two for a duplicate webhook (the intake's
-    and the session's reading the dedup window; waitress runs 8). Pre-ping, on a server
+    and a rate-budget spend), a request thread one (waitress runs 8). Pre-ping, on a server
     database only: a server restart must not surface as errors on stale connections."""
     options = {"pool_size": 2 * worker_threads + 8, "max_overflow": 8}
     return {**options, "pool_pre_ping": True} if server else options

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from .freshchat import errors
-from .freshchat.client import FreshchatClient, api_base_for
+from .freshchat.client import FreshchatClient, api_base_for, has_email, is_active
 from .freshchat.signature import InvalidPublicKey, load_public_key
 
 DOMAIN_HINT = "yourcompany.freshchat.com"
@@ -155,9 +155,7 @@ def recheck(client: FreshchatClient, request: ConnectRequest, saved_agent: dict 
 
 
 def _active_with_email(agent: dict | None, email: str) -> bool:
-    found = (agent or {}).get("email")
-    return (isinstance(found, str) and found.strip().casefold() == email.casefold()
-            and not agent.get("is_deleted") and not agent.get("is_deactivated"))
+    return agent is not None and has_email(agent, email) and is_active(agent)
 
 
 def agent_display_name(agent: dict) -> str:

@@ -59,8 +59,7 @@ class Traffic:
     @contextmanager
     def step(self) -> Iterator[None]:
         """Around one worker step: first waits for the worker's turn."""
-        while not self._queue.acquire(timeout=60.0):
-            pass
+        self._queue.acquire()
         try:
             self._wait_turn()
         finally:

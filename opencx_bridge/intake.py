@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from . import settings, timeline
 from .direct_sql import Connection
 from .freshchat.events import action_kind, conversation_id_of, dedup_key
-from .models import DedupKey, Event, Integration, utcnow
+from .models import DedupKey, Event, Integration, Setting, utcnow
 
 LAST_SEEN_PRECISION = timedelta(seconds=10)
 
@@ -25,9 +25,11 @@ _keys, _events, _integration = DedupKey.__table__, Event.__table__, Integration.
 # psycopg reports no rowcount for this INSERT: RETURNING there. SQLite's rowcount is exact,
 # and RETURNING would need SQLite 3.35 (older ones still ship with some distributions).
 _KEY_VALUES = {"key": bindparam("key"), "seen_at": bindparam("seen_at")}
-_CLAIM = {"postgresql": postgresql.insert(_keys).values(_KEY_VALUES).on_conflict_do_nothing()
-          .returning(_keys.c.key),
-          "sqlite": sqlite.insert(_keys).values(_KEY_VALUES).on_conflict_do_nothing()}
+_CLAIM_POSTGRESQL = (postgresql.insert(_keys).values(_KEY_VALUES).on_conflict_do_nothing()
+                     .returning(_keys.c.key))
+_CLAIM_SQLITE = sqlite.insert(_keys).values(_KEY_VALUES).on_conflict_do_nothing()
+_settings = Setting.__table__
+_DEDUP_WINDOW = select(_settings.c.value).where(_settings.c.key == "dedup_window_hours")
 _KEY_EXISTS = select(_keys.c.key).where(_keys.c.key == bindparam("claimed"))
 # Conditional: of two processes renewing one expired key at once, only one wins.
 _RENEW = (_keys.update().where(_keys.c.key == bindparam("claimed"),
@@ -91,10 +93,7 @@ def _claim_key(connection: Connection, key: str, now: datetime) -> bool:
     """Insert the key; a key older than the window counts as new again."""
     if _insert_key(connection, key, now):
         return True
-    # Nothing written yet: let go of the write lock while the window is read (the session
-    # needs a connection of its own, and other writers must not wait for it).
-    connection.rollback()
-    window = timedelta(hours=settings.get("dedup_window_hours"))
+    window = timedelta(hours=_dedup_window_hours(connection))
     renewed = connection.execute(_RENEW, {"claimed": key, "now": now,
                                           "expired_before": now - window})
     if renewed == 1:
@@ -107,8 +106,14 @@ def _claim_key(connection: Connection, key: str, now: datetime) -> bool:
 def _insert_key(connection: Connection, key: str, now: datetime) -> bool:
     values = {"key": key, "seen_at": now}
     if connection.dialect.name == "postgresql":
-        return connection.first(_CLAIM["postgresql"], values) is not None
-    return connection.execute(_CLAIM["sqlite"], values) == 1
+        return connection.first(_CLAIM_POSTGRESQL, values) is not None
+    return connection.execute(_CLAIM_SQLITE, values) == 1
+
+
+def _dedup_window_hours(connection: Connection) -> float:
+    """The setting, read on the intake's own connection: no second one for the session."""
+    row = connection.first(_DEDUP_WINDOW)
+    return settings.decode("dedup_window_hours", None if row is None else row[0])
 
 
 def parse_body(raw: bytes) -> dict:

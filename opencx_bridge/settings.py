@@ -15,7 +15,7 @@ from .extensions import db
 from .models import Setting, SettingChange, utcnow
 from .setting_specs import SPECS, SettingError, Spec
 
-__all__ = ["SPECS", "SettingError", "Spec", "all_values", "get", "set_value", "set_many",
+__all__ = ["SPECS", "SettingError", "Spec", "all_values", "decode", "get", "set_value", "set_many",
            "record_change", "recent_changes", "display"]
 
 
@@ -40,11 +40,16 @@ def _forget_rows(session: Session) -> None:
 
 
 def get(key: str):
-    spec = SPECS[key]
     row = _row(key)
-    if row is None:
+    return decode(key, None if row is None else row.value)
+
+
+def decode(key: str, stored: str | None):
+    """A setting's value from its stored text (None: not stored, the default)."""
+    spec = SPECS[key]
+    if stored is None:
         return spec.default
-    value = json.loads(row.value)
+    value = json.loads(stored)
     return secrets_box.decrypt(value) if spec.secret and value else value
 
 

@@ -62,7 +62,8 @@ class FairLock:
         self._queues: dict[bool, deque[threading.Lock]] = {True: deque(), False: deque()}
         self._urgent_run = 0
 
-    def acquire(self, timeout: float, is_urgent: bool = False) -> bool:
+    def acquire(self, timeout: float | None = None, is_urgent: bool = False) -> bool:
+        """True once held; False when `timeout` seconds passed first (None: no limit)."""
         with self._mutex:
             if not self._held:
                 self._held = True
@@ -70,7 +71,7 @@ class FairLock:
             turn = threading.Lock()
             turn.acquire()
             self._queues[is_urgent].append(turn)
-        if turn.acquire(timeout=timeout):
+        if turn.acquire(timeout=-1 if timeout is None else timeout):
             return True
         with self._mutex:
             if turn in self._queues[is_urgent]:

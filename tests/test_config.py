@@ -230,5 +230,8 @@ def test_the_pool_fits_the_worker_and_request_threads(instance, monkeypatch):
     sqlite = create_app({**config, "DATABASE_URL": f"sqlite:///{instance / 'x.sqlite3'}"})
     assert sqlite.config["SQLALCHEMY_ENGINE_OPTIONS"] == {  # no pre-ping: no server to lose
         "pool_size": 20, "max_overflow": 8}
-    memory = create_app({**config, "DATABASE_URL": "sqlite://"})
-    assert memory.config["SQLALCHEMY_ENGINE_OPTIONS"] == {}  # SQLAlchemy's own pool for it
+    for memory_url in ("sqlite://", "sqlite:///:memory:"):  # SQLAlchemy's own pool for it
+        memory = create_app({**config, "DATABASE_URL": memory_url})
+        assert memory.config["SQLALCHEMY_ENGINE_OPTIONS"] == {}
+        with memory.app_context():
+            assert db.session.execute(text("SELECT 1")).scalar() == 1

@@ -71,6 +71,16 @@ def _header_int(response: requests.Response | None, name: str) -> int | None:
         return None
 
 
+def has_email(agent: dict[str, Any], email: str) -> bool:
+    """Agent emails compare without case or surrounding spaces."""
+    found = agent.get("email")
+    return isinstance(found, str) and found.strip().casefold() == email.strip().casefold()
+
+
+def is_active(agent: dict[str, Any]) -> bool:
+    return not agent.get("is_deleted") and not agent.get("is_deactivated")
+
+
 class FreshchatClient:
     """Talks to one Freshchat account with one API token."""
 
@@ -145,15 +155,13 @@ class FreshchatClient:
 
     def find_agent_by_email(self, email: str) -> dict[str, Any] | None:
         """The agent with this email (case-insensitive), preferring an active one."""
-        wanted = email.strip().casefold()
-        if not wanted:
+        if not email.strip():
             return None
         fallback: dict[str, Any] | None = None
         for agent in self.iter_agents():
-            candidate = agent.get("email")
-            if not isinstance(candidate, str) or candidate.strip().casefold() != wanted:
+            if not has_email(agent, email):
                 continue
-            if not agent.get("is_deleted") and not agent.get("is_deactivated"):
+            if is_active(agent):
                 return agent
             fallback = fallback or agent  # a deactivated match still explains the failure
         return fallback

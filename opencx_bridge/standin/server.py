@@ -7,7 +7,6 @@ routes follow FRESHCHAT.md (not our client), so a client bug shows up here.
 
 from __future__ import annotations
 
-import logging
 import math
 import threading
 import time
@@ -24,7 +23,6 @@ from opencx_bridge.standin.webhooks import WebhookState
 
 __all__ = ["ApiError", "Standin", "create_app"]
 
-log = logging.getLogger(__name__)
 
 STATUS_NAMES = {
     400: "BAD_REQUEST",
