@@ -44,6 +44,13 @@ def database_url(tmp_path, migrated_database):
 
 
 @pytest.fixture
+def ctx(app):
+    """Inside the app's context: for tests that call the database-using modules directly."""
+    with app.app_context():
+        yield
+
+
+@pytest.fixture
 def standin():
     """A running Freshchat stand-in with ``admin`` and ``ai_agent`` seeded."""
     with seed(Standin()) as st:

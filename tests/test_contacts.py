@@ -8,12 +8,6 @@ from opencx_bridge.extensions import db
 from opencx_bridge.models import Contact, ContactUser
 
 
-@pytest.fixture
-def ctx(app):
-    with app.app_context():
-        yield
-
-
 def contact_rows() -> int:
     return db.session.scalar(select(func.count()).select_from(Contact))
 

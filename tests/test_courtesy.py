@@ -3,6 +3,7 @@
 import threading
 
 from flows import FixedResponder, Flow
+from waiting import DEADLOCK_GUARD, wait_until
 
 from opencx_bridge import courtesy
 from opencx_bridge.worker import Worker
@@ -71,19 +72,25 @@ def test_the_worker_own_steps_are_no_quiet():
 
 
 def test_one_thread_watches_the_clock_the_others_queue_without_waking():
-    traffic = courtesy.Traffic()
+    time, release, sleepers = FakeTime(), threading.Event(), set()
+
+    def sleep(seconds):  # held until the test has looked
+        sleepers.add(threading.get_ident())
+        release.wait(DEADLOCK_GUARD)
+        time.now += courtesy.MAX_WAIT
+
+    traffic = courtesy.Traffic(time.clock, sleep)
     with traffic.serving():  # nothing quiet: only MAX_WAIT lets a step in
-        traffic._last_step = traffic.clock()
-        sleepers = set()
-        original = traffic.sleep
-        traffic.sleep = lambda s: sleepers.add(threading.get_ident()) or original(s)
-        threads = [threading.Thread(target=lambda: traffic.step().__enter__()) for _ in range(3)]
+        waited(traffic, time)  # the first at once; the next three wait
+        threads = [threading.Thread(target=waited, args=(traffic, time)) for _ in range(3)]
         for thread in threads:
             thread.start()
-        threads[0].join(courtesy.MAX_WAIT / 2)
+        wait_until(lambda: traffic._queue.waiting == 2 and sleepers, "two queued, one asleep")
         assert len(sleepers) == 1
-    for thread in threads:
-        thread.join(5)
+        release.set()
+        for thread in threads:
+            thread.join(DEADLOCK_GUARD)
+    assert not any(thread.is_alive() for thread in threads)
 
 
 def test_the_worker_takes_its_turn_before_each_step(app, client, standin, connected,

@@ -15,12 +15,6 @@ INSERT_KEY = _keys.insert().values(key=bindparam("key"), seen_at=bindparam("seen
 KEY_ONE = select(_keys.c.key).where(_keys.c.key == "one")  # a literal in the statement
 
 
-@pytest.fixture
-def ctx(app):
-    with app.app_context():
-        yield
-
-
 @pytest.mark.parametrize("seen_at", [datetime(2026, 11, 24, 10, 0, 0),  # no microseconds
                                      datetime(2026, 11, 24, 10, 0, 0, 123456)])
 def test_a_time_reads_back_through_the_orm_as_written(ctx, seen_at):

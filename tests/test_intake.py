@@ -20,12 +20,6 @@ def delivery(name: str) -> tuple[dict, bytes]:
     return json.loads(raw), raw
 
 
-@pytest.fixture
-def ctx(app):
-    with app.app_context():
-        yield
-
-
 def store(payload: dict, raw: bytes, retry_count: int | None) -> str:
     with direct_sql.connect(db.engine) as connection:
         return intake.store(connection, payload, raw, retry_count)

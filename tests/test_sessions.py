@@ -9,12 +9,6 @@ from opencx_bridge.extensions import db
 from opencx_bridge.models import ChatSession, Contact, Message
 
 
-@pytest.fixture
-def ctx(app):
-    with app.app_context():
-        yield
-
-
 def add_session(conversation_id: str, status: str = "open", contact: Contact | None = None,
                 **fields) -> ChatSession:
     row = ChatSession(conversation_id=conversation_id, routing_mode="auto", status=status,

@@ -10,12 +10,6 @@ from opencx_bridge.models import Setting
 from opencx_bridge.settings import SettingError
 
 
-@pytest.fixture
-def ctx(app):
-    with app.app_context():
-        yield
-
-
 def stored_rows() -> int:
     return db.session.scalar(select(func.count()).select_from(Setting))
 

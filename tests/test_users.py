@@ -8,12 +8,6 @@ from opencx_bridge.users import UserError
 PASSWORD = "ten chars!"  # exactly the minimum
 
 
-@pytest.fixture
-def ctx(app):
-    with app.app_context():
-        yield
-
-
 def test_a_new_account_is_stored_with_a_hashed_password(ctx):
     user = users.create("  Ada@Example.COM ", PASSWORD, "admin")
     assert (user.email, user.role, user.is_admin) == ("ada@example.com", "admin", True)

@@ -8,19 +8,11 @@ from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import text
+from waiting import DEADLOCK_GUARD, wait_until
 
 from opencx_bridge import write_lock
 from opencx_bridge.extensions import db
 from opencx_bridge.write_lock import DatabaseLock, FairLock, FileLock, WriteLockedConnection
-
-DEADLOCK_GUARD = 30.0  # seconds; only ever reached when the code under test hangs
-
-
-def wait_until(condition) -> None:
-    """Spin (yielding) until another thread has reached a point; no clock involved."""
-    gate = threading.Event()
-    while not condition():
-        gate.wait(0.001)
 
 
 @pytest.fixture
