@@ -139,7 +139,11 @@ class BenchBridge(BridgeProcess):
     def stop(self) -> None:
         if self.worker_process is not None:
             self.worker_process.terminate()
-            self.worker_process.wait(15)
+            try:
+                self.worker_process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.worker_process.kill()
+                self.worker_process.wait()
             self.worker_process = None
         super().stop()
 

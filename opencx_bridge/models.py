@@ -78,8 +78,9 @@ class RateBucket(db.Model):
 
 
 class WorkerLease(db.Model):
-    """Which worker runs the scheduler (and, on SQLite, does all the work), and which
-    workers are alive: a row each, with its heartbeat (see lease.py)."""
+    """Which worker runs the scheduler (and, on SQLite, does all the work): one row, with
+    its holder's heartbeat (lease.py). Which workers are alive is PostgreSQL's to tell
+    (membership.py)."""
 
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     owner: Mapped[str] = mapped_column(String(255))

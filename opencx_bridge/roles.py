@@ -30,7 +30,7 @@ class Roles:
     def __init__(self, engine: Engine, on_promoted: Callable[[], None] = lambda: None,
                  clock: Callable[[], float] = time.time,
                  monotonic: Callable[[], float] = time.monotonic):
-        self.engine, self.monotonic, self.on_promoted = engine, monotonic, on_promoted
+        self.monotonic, self.on_promoted = monotonic, on_promoted
         self.shares_work = engine.dialect.name == "postgresql"
         self.lease = Lease(engine, clock=clock)
         self.owner = self.lease.owner
