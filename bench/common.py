@@ -24,13 +24,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import requests
+
 from opencx_bridge.freshchat.signature import sign
 from opencx_bridge.standin import Standin
 from opencx_bridge.standin.seed import AI_EMAIL, seed
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))  # one bridge-process helper for tests and benchmarks
-from bridge_process import BridgeProcess  # noqa: E402
+from bridge_process import BridgeProcess, free_port  # noqa: E402
 
 BENCH = ROOT / "bench"
 FAQ_CSV = ROOT / "tests" / "fixtures" / "kb" / "faq.csv"
@@ -177,6 +179,28 @@ class BenchBridge(BridgeProcess):
     def rss_mib(self) -> float:
         kib = proc_status_kib(self.pid, "VmRSS")
         return kib / 1024 if kib is not None else math.nan
+
+
+class HelloWorld:
+    """bench/hello.py in a process of its own: a bare Flask app under the same waitress."""
+
+    def __init__(self, threads: int):
+        self.port = free_port()
+        self.process = subprocess.Popen(
+            [sys.executable, str(BENCH / "hello.py"), "--port", str(self.port),
+             "--threads", str(threads)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                requests.get(f"http://127.0.0.1:{self.port}/", timeout=1)
+                return
+            except requests.ConnectionError:
+                time.sleep(0.05)
+        raise RuntimeError("the hello-world server did not start")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(10)
 
 
 # -- the whole set-up -----------------------------------------------------------------------
