@@ -9,10 +9,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import (
-    config,
-    postgres,  # noqa: F401 - registers its engine hook
-)
+from . import config, postgres, wal
 from .extensions import csrf, db, htmx, login_manager, migrate
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -31,6 +28,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     logging.basicConfig(level=app.config["LOG_LEVEL"], format=LOG_FORMAT)
 
     db.init_app(app)
+    with app.app_context():
+        wal.configure(db.engine)
+        postgres.configure(db.engine)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     htmx.init_app(app)
     login_manager.init_app(app)

@@ -1,8 +1,7 @@
 """Store a verified webhook delivery: dedup key, event row, nothing else.
 
-This is the bridge's hot path, so its statements are written in Core, built once, and run
-on a pooled DBAPI connection (direct_sql): through the ORM session the same four
-statements cost five times what SQLite needs for them.
+The statements are SQLAlchemy Core, built once at import, run on one connection per
+request: the intake needs no ORM identity map for four plain statements.
 """
 
 from __future__ import annotations
@@ -13,9 +12,9 @@ from typing import NamedTuple
 
 from sqlalchemy import bindparam, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
 
 from . import settings, timeline
-from .direct_sql import Connection
 from .freshchat.events import action_kind, conversation_id_of, dedup_key
 from .models import DedupKey, Event, Integration, Setting, utcnow
 
@@ -54,7 +53,7 @@ class WebhookKeys(NamedTuple):
 
 def webhook_keys(connection: Connection) -> WebhookKeys | None:
     """What the intake needs of the integration row; None before one was ever saved."""
-    row = connection.first(_WEBHOOK_KEYS)
+    row = connection.execute(_WEBHOOK_KEYS).first()
     return None if row is None else WebhookKeys(*row)
 
 
@@ -95,10 +94,10 @@ def _claim_key(connection: Connection, key: str, now: datetime) -> bool:
         return True
     window = timedelta(hours=_dedup_window_hours(connection))
     renewed = connection.execute(_RENEW, {"claimed": key, "now": now,
-                                          "expired_before": now - window})
+                                          "expired_before": now - window}).rowcount
     if renewed == 1:
         return True
-    if connection.first(_KEY_EXISTS, {"claimed": key}) is not None:
+    if connection.execute(_KEY_EXISTS, {"claimed": key}).first() is not None:
         return False  # inside the window
     return _insert_key(connection, key, now)  # pruned meanwhile (it had expired): claim anew
 
@@ -106,13 +105,13 @@ def _claim_key(connection: Connection, key: str, now: datetime) -> bool:
 def _insert_key(connection: Connection, key: str, now: datetime) -> bool:
     values = {"key": key, "seen_at": now}
     if connection.dialect.name == "postgresql":
-        return connection.first(_CLAIM_POSTGRESQL, values) is not None
-    return connection.execute(_CLAIM_SQLITE, values) == 1
+        return connection.execute(_CLAIM_POSTGRESQL, values).first() is not None
+    return connection.execute(_CLAIM_SQLITE, values).rowcount == 1
 
 
 def _dedup_window_hours(connection: Connection) -> float:
     """The setting, read on the intake's own connection: no second one for the session."""
-    row = connection.first(_DEDUP_WINDOW)
+    row = connection.execute(_DEDUP_WINDOW).first()
     return settings.decode("dedup_window_hours", None if row is None else row[0])
 
 

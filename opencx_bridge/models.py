@@ -77,16 +77,6 @@ class RateBucket(db.Model):
     updated: Mapped[float]  # epoch seconds: comparable across processes
 
 
-class WorkerLease(db.Model):
-    """Which worker runs the scheduler (and, on SQLite, does all the work): one row, with
-    its holder's heartbeat (lease.py). Which workers are alive is PostgreSQL's to tell
-    (membership.py)."""
-
-    name: Mapped[str] = mapped_column(String(32), primary_key=True)
-    owner: Mapped[str] = mapped_column(String(255))
-    heartbeat: Mapped[float]  # epoch seconds: comparable across processes
-
-
 class Setting(db.Model):
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)  # JSON

@@ -25,8 +25,13 @@ def without_nul(value):
     return value
 
 
-@event.listens_for(Engine, "before_cursor_execute", retval=True)
+def configure(engine: Engine) -> None:
+    """Set up the app's PostgreSQL engine; other databases are left alone."""
+    if engine.dialect.name == "postgresql":
+        event.listen(engine, "before_cursor_execute", _strip_nul, retval=True)
+
+
 def _strip_nul(connection, cursor, statement, parameters, context, executemany):
-    if connection.dialect.name == "postgresql" and parameters:
+    if parameters:
         parameters = without_nul(parameters)
     return statement, parameters

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 from sqlalchemy import bindparam, select
+from sqlalchemy.engine import Connection
 
-from .direct_sql import Connection
 from .extensions import db
 from .models import TimelineEntry, utcnow
 
@@ -21,7 +21,7 @@ def add(conversation_id: str, kind: str, summary: str, detail: dict | None = Non
 
 def add_now(connection: Connection, conversation_id: str, kind: str, summary: str,
             detail: dict | None = None) -> None:
-    """The same entry, inserted at once on the intake's direct connection (direct_sql)."""
+    """The same entry, on the intake's own Core connection; the caller commits."""
     connection.execute(_INSERT, {**_row(conversation_id, kind, summary, detail), "at": utcnow()})
 
 

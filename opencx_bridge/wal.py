@@ -1,4 +1,11 @@
-"""SQLite's write-ahead log copied back into the database by the scheduler, not a webhook.
+"""What SQLite needs: WAL, BEGIN IMMEDIATE, a busy timeout, and checkpoints off the request path.
+
+Every connection runs in WAL mode (the worker writes while the dashboard reads), opens its
+write transactions with BEGIN IMMEDIATE (it takes the write lock at the start, so two
+connections never deadlock upgrading a read to a write) and waits up to busy_timeout for
+the lock that another connection holds.
+
+The write-ahead log is copied back into the database by the scheduler, not a webhook.
 
 SQLite checkpoints in whichever connection's commit takes the log past 1000 pages: here
 mostly a webhook's, which then waited for the copy and its fsyncs (intake at 32 clients:
@@ -11,10 +18,37 @@ restarts. Other databases: nothing to do.
 
 from __future__ import annotations
 
+import sqlite3
+
+from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 BACKSTOP_PAGES = 10_000  # about 40 MB of log
 SIZE_LIMIT_BYTES = 64 * 1024 * 1024  # the log file is cut back to this when it restarts
+BUSY_TIMEOUT_MS = 5000
+PRAGMAS = ("journal_mode=WAL", f"busy_timeout={BUSY_TIMEOUT_MS}", "synchronous=NORMAL",
+           f"wal_autocheckpoint={BACKSTOP_PAGES}", f"journal_size_limit={SIZE_LIMIT_BYTES}",
+           "foreign_keys=ON")
+
+
+def configure(engine: Engine) -> None:
+    """Set up the app's SQLite engine; other databases are left alone."""
+    if engine.dialect.name != "sqlite":
+        return
+    event.listen(engine, "do_connect", _begin_immediate)
+    event.listen(engine, "connect", _pragmas)
+
+
+def _begin_immediate(_dialect, _record, _cargs, cparams) -> None:
+    cparams.setdefault("isolation_level", "IMMEDIATE")  # sqlite3 then BEGINs IMMEDIATE
+
+
+def _pragmas(dbapi_connection, _record) -> None:
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        for pragma in PRAGMAS:
+            cursor.execute(f"PRAGMA {pragma}")
+        cursor.close()
 
 
 def checkpoint(engine: Engine) -> int | None:

@@ -18,11 +18,11 @@ from flask import Flask
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
-from . import autoresolve, courtesy, membership, outbox, processing, settings, wal
+from . import autoresolve, leadership, outbox, processing, settings, wal
 from .ai import Responder, factory
 from .extensions import db
+from .leadership import Leadership
 from .models import DedupKey, Event, Setting, utcnow
-from .roles import Roles
 
 log = logging.getLogger(__name__)
 EXTENSION = "opencx_worker"
@@ -47,12 +47,11 @@ class Worker:
         self._last_housekeeping = 0.0
         self._last_auto_resolve = 0.0
         self._scheduler = threading.Lock()
-        self._roles: Roles | None = None  # made in the first app context (needs the engine)
-        self._roles_made = threading.Lock()
+        self._leadership: Leadership | None = None  # made in the first app context
+        self._leadership_made = threading.Lock()
 
     # lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
-        self._make_roles().start()  # the heartbeat, on a thread of its own
         for number in range(self.thread_count):
             thread = threading.Thread(target=self._run, name=f"opencx-worker-{number}", daemon=True)
             thread.start()
@@ -64,8 +63,9 @@ class Worker:
         deadline = time.monotonic() + timeout
         for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))
-        if self._roles is not None:  # a thread still sending keeps its rows (and lease)
-            self._roles.stop(handing_over=not any(t.is_alive() for t in self._threads))
+        still_sending = any(t.is_alive() for t in self._threads)
+        if self._leadership is not None and not still_sending:  # else: at the process end
+            self._leadership.stop()
 
     def wake(self) -> None:
         with self._wakeup:
@@ -77,30 +77,29 @@ class Worker:
 
     @property
     def standby(self) -> bool:
-        return self._roles is not None and self._roles.standby
+        return self._leadership is not None and self._leadership.standby
 
     @property
     def owner(self) -> str | None:
-        return self._roles.owner if self._roles is not None else None
+        return self._leadership.owner if self._leadership is not None else None
 
-    def _make_roles(self) -> Roles:
-        with self._roles_made:
-            if self._roles is None:
+    def _make_leadership(self) -> Leadership:
+        with self._leadership_made:
+            if self._leadership is None:
                 with self.app.app_context():
-                    self._roles = Roles(db.engine, on_promoted=self._after_promotion)
-            return self._roles
+                    self._leadership = Leadership(db.engine, on_promoted=self._after_promotion)
+            return self._leadership
 
     def _may_work(self) -> bool:
-        """Also renews the heartbeat when due, so the first decision comes before any work
-        (and a worker driven by run_once() alone, as in tests, keeps its roles)."""
-        roles = self._make_roles()
-        roles.check()
-        return roles.may_work
+        """Checks the lock when due, so the first decision comes before any work."""
+        leadership = self._make_leadership()
+        leadership.check()
+        return leadership.may_work
 
     def _after_promotion(self) -> None:
         """The new active worker on SQLite: rows the previous one left in flight are checked
         and sent again. (On PostgreSQL the scheduler frees those of gone workers.)"""
-        if self._roles.shares_work:
+        if self._leadership.shares_work:
             return
         with self.app.app_context():
             released = outbox.reset_in_flight()
@@ -156,10 +155,7 @@ class Worker:
                 continue
             try:
                 did_work = False
-                while not self._stopping.is_set():
-                    with courtesy.traffic.step():  # webhooks first
-                        if not step(conversation_id):
-                            break
+                while not self._stopping.is_set() and step(conversation_id):
                     did_work = True
                 return did_work
             except Exception:
@@ -170,7 +166,7 @@ class Worker:
         return False
 
     def _release_orphans(self) -> None:
-        gone = membership.gone(db.engine, outbox.in_flight_owners())
+        gone = leadership.gone(db.engine, outbox.in_flight_owners())
         released = outbox.release_orphans(gone)
         if released:
             log.warning("%d outbox row(s) were in flight in a worker that stopped; checking "
@@ -191,7 +187,7 @@ class Worker:
         """The scheduler's jobs, run by the leader only: auto-resolve and a WAL checkpoint each
         second (and, when workers share the database, free rows a dead one left in flight),
         pruning every ten minutes."""
-        if not (self._roles is not None and self._roles.leading):
+        if not (self._leadership is not None and self._leadership.leading):
             return False
         resolved = 0
         due = time.monotonic() - self._last_auto_resolve >= AUTO_RESOLVE_EVERY
@@ -199,7 +195,7 @@ class Worker:
             try:
                 self._last_auto_resolve = time.monotonic()
                 resolved = autoresolve.run_due(self.clock())
-                if self._roles.shares_work:
+                if self._leadership.shares_work:
                     self._release_orphans()
                 wal.checkpoint(db.engine)
             finally:
@@ -275,6 +271,13 @@ def start(app: Flask, responder: Responder | None = None) -> Worker:
         app.extensions[EXTENSION] = worker
         worker.start()
     return worker
+
+
+def supervise(app: Flask, supervisor):
+    """The worker runs in a child process (worker_process.Supervisor): wake and status go
+    to it."""
+    app.extensions[EXTENSION] = supervisor
+    return supervisor
 
 
 def wake(app: Flask) -> None:

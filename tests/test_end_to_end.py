@@ -10,7 +10,7 @@ import pytest
 import requests
 from bridge_process import BridgeProcess, replies
 
-from opencx_bridge import membership
+from opencx_bridge import leadership
 from opencx_bridge.standin import Standin
 from opencx_bridge.standin.seed import AI_EMAIL, seed
 
@@ -223,11 +223,11 @@ def test_a_second_worker_on_the_same_database_never_doubles_a_reply(bridge, st):
     from bridge_process import ROOT
 
     def second_worker_ready() -> bool:
-        if databases.ON_POSTGRESQL:  # both hold their membership lock (membership.py)
+        if databases.ON_POSTGRESQL:  # both hold their own lock, one the leader's too
             return bridge.query(
                 "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = "
-                f"{membership.NAMESPACE} AND database = (SELECT oid FROM pg_database"
-                " WHERE datname = current_database())")[0][0] >= 2
+                f"{leadership.NAMESPACE} AND database = (SELECT oid FROM pg_database"
+                " WHERE datname = current_database())")[0][0] >= 3
         return "standing by" in (bridge.folder / "worker.log").read_text()
 
     with open(bridge.folder / "worker.log", "ab") as log:
@@ -243,7 +243,7 @@ def test_a_second_worker_on_the_same_database_never_doubles_a_reply(bridge, st):
             bridge.settle()
             assert extra.poll() is None, "the second worker died"
             assert [len(replies(st, c)) for c in conversations] == [1] * 6  # without the
-            # lease (or the row locks) both answer most of these (seen: [2, 2, 1, 1, 2, 2])
+            # file lock (or the row locks) both answer most of these (seen: [2, 2, 1, 1, 2, 2])
         finally:
             st.latency = 0
             extra.terminate()

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import delete, select
+from sqlalchemy.engine import Connection
 
-from opencx_bridge import direct_sql, intake, settings
+from opencx_bridge import intake, settings
 from opencx_bridge.extensions import db
 from opencx_bridge.models import DedupKey, Event, Integration, TimelineEntry, utcnow
 
@@ -21,7 +22,7 @@ def delivery(name: str) -> tuple[dict, bytes]:
 
 
 def store(payload: dict, raw: bytes, retry_count: int | None) -> str:
-    with direct_sql.connect(db.engine) as connection:
+    with db.engine.connect() as connection:
         return intake.store(connection, payload, raw, retry_count)
 
 
@@ -216,7 +217,7 @@ def test_an_expired_key_is_renewed_for_one_delivery_only(ctx):
     db.session.add(DedupKey(key="k", seen_at=stale))
     db.session.commit()
     now = utcnow()
-    with direct_sql.connect(db.engine) as first, direct_sql.connect(db.engine) as second:
+    with db.engine.connect() as first, db.engine.connect() as second:
         assert intake._claim_key(first, "k", now) is True  # renewed, not yet committed
         first.commit()
         assert intake._claim_key(second, "k", now) is False  # finds it renewed
@@ -273,13 +274,13 @@ def test_a_recent_last_webhook_time_is_not_written_again(app, connected):
 def test_a_key_pruned_between_the_claim_and_the_renewal_is_new(ctx, monkeypatch):
     """Only expired keys are pruned: one gone in that instant had expired. (On PostgreSQL
     a prune committed meanwhile shows; here the transaction itself deletes it.)"""
-    connection_class = direct_sql.Connection
+    connection_class = Connection
     execute = connection_class.execute
 
-    def prune_before_renewal(self, statement, values=None):
+    def prune_before_renewal(self, statement, values=None, **options):
         if statement is intake._RENEW:
             execute(self, delete(DedupKey))
-        return execute(self, statement, values)
+        return execute(self, statement, values, **options)
 
     payload, raw = delivery("message_create_user")
     store(payload, raw, None)

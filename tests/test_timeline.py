@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from opencx_bridge import direct_sql, timeline
+from opencx_bridge import timeline
 from opencx_bridge.extensions import db
 from opencx_bridge.models import TimelineEntry
 
@@ -14,7 +14,7 @@ def test_an_entry_inserted_at_once_reads_back_like_one_added(app):
     with app.app_context():
         timeline.add("c1", "event", "x" * 2100, detail)
         db.session.commit()
-        with direct_sql.connect(db.engine) as connection:
+        with db.engine.connect() as connection:
             timeline.add_now(connection, "c1", "event", "x" * 2100, detail)
             connection.commit()
         added, inserted = timeline.entries("c1")
@@ -28,7 +28,7 @@ def test_an_entry_inserted_at_once_reads_back_like_one_added(app):
 
 def test_an_entry_inserted_at_once_is_undone_with_its_transaction(app):
     with app.app_context():
-        with direct_sql.connect(db.engine) as connection:
+        with db.engine.connect() as connection:
             timeline.add_now(connection, "c1", "duplicate", "dropped")
         assert list(db.session.scalars(select(TimelineEntry))) == []
 

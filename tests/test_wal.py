@@ -25,6 +25,13 @@ def test_connections_checkpoint_by_themselves_only_past_the_backstop(sqlite_only
     assert limit == wal.SIZE_LIMIT_BYTES
 
 
+def test_write_transactions_begin_immediate_and_wait_for_the_lock(sqlite_only):
+    raw = db.session.connection().connection.dbapi_connection
+    assert raw.isolation_level == "IMMEDIATE"  # sqlite3 then opens writes with BEGIN IMMEDIATE
+    assert db.session.execute(text("PRAGMA busy_timeout")).scalar() == wal.BUSY_TIMEOUT_MS
+    assert db.session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+
+
 def test_a_database_without_a_log_has_nothing_to_copy():
     assert wal.checkpoint(create_engine("sqlite://")) is None
 

@@ -177,21 +177,6 @@ def test_a_database_that_cannot_be_reached_answers_503(app, post, monkeypatch):
     assert "database unavailable" in response.json["error"]
 
 
-def test_the_intake_stores_ahead_of_the_workers_writes(app, post, monkeypatch):
-    from opencx_bridge import intake, write_lock
-
-    store, urgent = intake.store, []
-
-    def watched(*args):
-        urgent.append(write_lock._urgent.get())
-        return store(*args)
-
-    monkeypatch.setattr(intake, "store", watched)
-    assert post(fixture_bytes("message_create_user")).status_code == 200
-    assert urgent == [True]
-    assert write_lock._urgent.get() is False  # only for the store itself
-
-
 def test_hits_on_a_revoked_url_are_counted(app, client, path, runner):
     from opencx_bridge.models import RevokedWebhook
 

@@ -4,12 +4,13 @@ from datetime import timedelta
 
 import databases
 import pytest
+from filelock import FileLock
 from flows import FixedResponder, Flow
 from sqlalchemy import event, func, select
 
+from opencx_bridge import leadership
 from opencx_bridge import worker as worker_module
 from opencx_bridge.extensions import db
-from opencx_bridge.lease import Lease
 from opencx_bridge.models import DedupKey, Event, utcnow
 from opencx_bridge.worker import Worker, prune_dedup_keys
 
@@ -85,22 +86,26 @@ def test_health_reports_the_worker(app, client):
 
 
 @pytest.mark.skipif(databases.ON_POSTGRESQL, reason="on PostgreSQL no worker stands by")
-def test_a_worker_is_on_standby_only_once_another_holds_the_lease(app, monkeypatch):
-    """While the first lease check still runs, the worker is not on standby yet."""
+def test_a_worker_stands_by_while_another_holds_the_lock_and_does_nothing(flow, app):
+    cid = flow.conversation()
+    flow.customer_says(cid, "who answers?")
     with app.app_context():
-        assert Lease(db.engine, "elsewhere:1:other").acquire()
+        other = FileLock(leadership.lock_file(db.engine))
+    other.acquire()
     worker = Worker(app, threads=1, responder=FixedResponder())
-    seen_during_check = []
-    acquire = Lease.acquire
-
-    def watched_acquire(lease):
-        seen_during_check.append(worker.standby)
-        return acquire(lease)
-
-    monkeypatch.setattr(Lease, "acquire", watched_acquire)
-    assert worker.run_once() is False
-    assert seen_during_check == [False]
-    assert worker.standby
+    try:
+        assert worker.run_once() is False
+        assert worker.standby
+        assert flow.replies(cid) == []
+        other.release()
+        worker._leadership._checked_at = None  # its next check is due
+        while worker.run_once():
+            pass
+        assert not worker.standby
+        assert len(flow.replies(cid)) == 1
+    finally:
+        other.release()
+        worker.stop()
 
 
 # pruning in batches ------------------------------------------------------------------------

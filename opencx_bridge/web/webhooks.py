@@ -10,10 +10,11 @@ import json
 
 from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy import select
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from .. import courtesy, direct_sql, intake, secrets_box, worker, write_lock
+from .. import intake, secrets_box, worker
 from ..extensions import db
 from ..freshchat.signature import InvalidPublicKey, SignatureError, load_public_key, verify
 from ..models import RevokedWebhook, utcnow
@@ -23,13 +24,8 @@ bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 
 @bp.post("/freshchat/<token>")
 def freshchat(token: str):
-    with courtesy.traffic.serving():  # the worker steps aside meanwhile
-        return _receive(token)
-
-
-def _receive(token: str):
     try:
-        with direct_sql.connect(db.engine) as connection:  # one checkout for the request
+        with db.engine.connect() as connection:  # one checkout for the request
             keys = intake.webhook_keys(connection)
             if keys is None or not secrets_box.same_secret(token, keys.token_digest):
                 answer = None
@@ -42,7 +38,7 @@ def _receive(token: str):
     return answer
 
 
-def _verified(connection: direct_sql.Connection, keys: intake.WebhookKeys):
+def _verified(connection: Connection, keys: intake.WebhookKeys):
     """Answer a request to the current URL: 413, 401, 400, or stored and 200."""
     raw, problem = _read_body()
     if problem:
@@ -56,8 +52,7 @@ def _verified(connection: direct_sql.Connection, keys: intake.WebhookKeys):
         payload = intake.parse_body(raw)
     except ValueError as exc:
         return _error(400, str(exc))
-    with write_lock.urgent():  # before the worker's writes: Freshchat is waiting
-        status = intake.store(connection, payload, raw, _retry_count())
+    status = intake.store(connection, payload, raw, _retry_count())
     worker.wake(current_app)
     return current_app.response_class(_STORED[status], mimetype="application/json")
 
