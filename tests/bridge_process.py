@@ -3,7 +3,9 @@ through bench/common.py, for the benchmarks)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -66,6 +68,7 @@ class BridgeProcess:
             [sys.executable, "-m", "flask", "--app", "app", "serve", "--port", str(self.port),
              *extra],
             cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,  # kill() takes its worker process along, as a service stop
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -85,14 +88,15 @@ class BridgeProcess:
             try:
                 self.process.wait(10)
             except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+                self.kill()
             self.process = None
         self._close_log()
 
     def kill(self) -> None:
-        """SIGKILL: the process dies mid-work, as in a crash or an OOM kill."""
-        self.process.kill()
+        """SIGKILL to `serve` and its worker process: the bridge dies mid-work, as in a
+        crash or `systemctl kill -s KILL`."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(10)
         self.process = None
 

@@ -1,4 +1,5 @@
-"""`flask serve` (waitress: dashboard + webhooks + worker) and `flask worker` (worker alone)."""
+"""`flask serve` (waitress: dashboard + webhooks, and the worker in a process of its own)
+and `flask worker` (the worker alone)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ import threading
 
 import click
 from flask import current_app
-from flask.cli import with_appcontext
+from flask.cli import ScriptInfo, with_appcontext
 
 from .. import worker as worker_module
+from .. import worker_process
 
 SHUTDOWN_SECONDS = 5.0  # in-flight calls get this long; rows still open are checked on start
 
@@ -27,9 +29,11 @@ def serve(host: str, port: int, threads: int) -> None:
     app = current_app._get_current_object()
     running = None
     if app.config["WORKER"]:
-        running = worker_module.start(app)
-    click.echo(f"opencx-bridge listening on http://{host}:{port} "
-               f"(worker {'on' if running else 'off: run `flask worker` separately'})")
+        script = click.get_current_context().find_object(ScriptInfo)
+        command = worker_process.worker_command(script.app_import_path if script else None)
+        running = worker_module.supervise(app, worker_process.Supervisor(command).start())
+    where = f"process {running.pid}" if running else "off: run `flask worker` separately"
+    click.echo(f"opencx-bridge listening on http://{host}:{port} (worker {where})")
     signal.signal(signal.SIGTERM, _interrupt)  # waitress stops cleanly on KeyboardInterrupt
     try:
         waitress_serve(app, host=host, port=port, threads=threads, ident="opencx-bridge")
@@ -44,14 +48,18 @@ def _interrupt(*_args) -> None:
 
 
 @click.command("worker")
+@click.option("--parent-pipe", is_flag=True, hidden=True,
+              help="Started by `flask serve`: woken through stdin, stopped when it closes.")
 @with_appcontext
-def worker() -> None:
+def worker(parent_pipe: bool) -> None:
     """Run only the worker (events and delivery), for a separate process."""
     app = current_app._get_current_object()
     running = worker_module.start(app)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
+    if parent_pipe:
+        worker_process.follow_parent(running.wake, stop.set)
     click.echo(f"worker running with {running.thread_count} thread(s); Ctrl+C to stop")
     stop.wait()
     running.stop(timeout=SHUTDOWN_SECONDS)
