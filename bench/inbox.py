@@ -93,7 +93,7 @@ def fill(database: Path, sessions: int, timeline: int, contacts: int) -> dict:
 
 
 def signed_in_client(app):
-    from opencx_bridge import users
+    from opencx_bridge.store import users
 
     with app.app_context():
         users.create("bench-admin@example.test", PASSWORD, "admin")

@@ -25,9 +25,10 @@ TOKEN = "bench-token"
 
 def build_app(folder: Path):
     os.environ["OPENCX_INSTANCE_PATH"] = str(folder / "instance")
-    from opencx_bridge import create_app, secrets_box
+    from opencx_bridge import create_app
     from opencx_bridge.extensions import db
-    from opencx_bridge.models import Integration
+    from opencx_bridge.store import secrets_box
+    from opencx_bridge.store.models import Integration
 
     app = create_app({"WORKER": False, "SECRET_KEY": "bench-secret", "LOG_LEVEL": "WARNING",
                       "DATABASE_URL": f"sqlite:///{folder / 'bridge.sqlite3'}"})

@@ -5,7 +5,7 @@
 Starts the stand-in and `flask serve` (worker on), inserts --keys dedup keys older than
 the dedup window straight into its SQLite file, then sends signed webhooks at --rate per
 second from a separate process (4 client threads) while this process runs
-opencx_bridge.worker.prune_dedup_keys() against the same database, as the worker's
+opencx_bridge.scheduler.prune.prune_dedup_keys() against the same database, as the worker's
 housekeeping does. Reports the prune's duration and the intake's longest answer during it.
 The default rate is one the worker keeps up with, so the answers before and after the
 prune show the intake's usual latency and the pause is the prune's own.
@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 
 from common import Bench, finish_load, machine, start_load, summary, verdict, write_requests
 
-from opencx_bridge.worker import PRUNE_BATCH
+from opencx_bridge.scheduler.prune import PRUNE_BATCH
 
 TARGET_PAUSE_MS = 100.0
 CLIENTS = 4
@@ -46,7 +46,7 @@ def prune_in_this_process(bench: Bench) -> tuple[float, float, int]:
     os.environ["OPENCX_INSTANCE_PATH"] = str(bench.folder / "instance")
     from opencx_bridge import create_app
     from opencx_bridge.extensions import db
-    from opencx_bridge.worker import prune_dedup_keys
+    from opencx_bridge.scheduler.prune import prune_dedup_keys
 
     app = create_app({"WORKER": False, "SECRET_KEY": "bench-secret", "LOG_LEVEL": "WARNING",
                       "AUTO_MIGRATE": False,

@@ -1,78 +1,14 @@
-"""opencx-bridge: a self-hosted bridge between Freshchat and an AI support agent."""
+"""opencx-bridge: a self-hosted bridge between Freshchat and an AI support agent.
+
+Nothing is imported here: the pure rooms (engine/rules, freshchat) load without Flask or
+SQLAlchemy. The layout is drawn in docs/ARCHITECTURE.md.
+"""
 
 from __future__ import annotations
 
-import logging
-import os
-import sys
-from pathlib import Path
 
-from flask import Flask
+def create_app(test_config: dict | None = None):
+    """The Flask app (factory.py), for `flask --app app` and the tests."""
+    from opencx_bridge.factory import create_app as build
 
-from . import config, postgres, wal
-from .extensions import csrf, db, htmx, login_manager, migrate
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-
-
-def create_app(test_config: dict | None = None) -> Flask:
-    app = Flask(
-        __name__,
-        instance_path=config.instance_path_from_env(),
-        instance_relative_config=True,
-        template_folder=str(PROJECT_ROOT / "templates"),
-        static_folder=str(PROJECT_ROOT / "static"),
-    )
-    config.load(app, test_config)
-    logging.basicConfig(level=app.config["LOG_LEVEL"], format=LOG_FORMAT)
-
-    db.init_app(app)
-    with app.app_context():
-        wal.configure(db.engine)
-        postgres.configure(db.engine)
-    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
-    htmx.init_app(app)
-    login_manager.init_app(app)
-
-    from . import cli, web, worker
-
-    web.init_app(app)  # its login guard runs before CSRFProtect's check, registered next
-    csrf.init_app(app)
-    cli.init_app(app)
-    if app.config["AUTO_MIGRATE"]:
-        from .schema import upgrade_to_head
-
-        upgrade_to_head(app)
-    worker.init_app(app)
-    if app.config["WORKER"] and _web_process():
-        worker.start(app)
-    return app
-
-
-def _web_process() -> bool:
-    """True unless a `flask` command other than `run` loaded us.
-
-    `serve` and `worker` start the worker themselves; `users list` must not process events.
-    """
-    if os.environ.get("FLASK_RUN_FROM_CLI") != "true":
-        return True
-    return _cli_command(sys.argv[1:]) == "run" and not _reloader_parent()
-
-
-def _cli_command(args: list[str]) -> str | None:
-    takes_value = {"--app", "-A", "--env-file", "-e"}
-    skip = False
-    for arg in args:
-        if skip:
-            skip = False
-        elif arg in takes_value:
-            skip = True
-        elif not arg.startswith("-"):
-            return arg
-    return None
-
-
-def _reloader_parent() -> bool:
-    reloading = "--reload" in sys.argv or "--debug" in sys.argv
-    return reloading and os.environ.get("WERKZEUG_RUN_MAIN") != "true"
+    return build(test_config)

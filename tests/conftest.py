@@ -83,12 +83,12 @@ def app(tmp_path, monkeypatch, database_url, app_config):
 
 @pytest.fixture
 def quick_password_hashes(monkeypatch):
-    """test_users.py checks the real hashing; one cheap round keeps other modules fast."""
+    """test_store_users.py checks the real hashing; one cheap round keeps other modules fast."""
     from functools import partial
 
     from werkzeug.security import generate_password_hash
 
-    from opencx_bridge import users
+    from opencx_bridge.store import users
 
     monkeypatch.setattr(users, "generate_password_hash",
                         partial(generate_password_hash, method="pbkdf2:sha256:1"))
@@ -119,7 +119,7 @@ def login(client, email: str, password: str = ADMIN_PASSWORD):
 @pytest.fixture
 def admin(app, client):
     """A signed-in admin in `client`."""
-    from opencx_bridge import users
+    from opencx_bridge.store import users
 
     with app.app_context():
         users.create("admin@example.com", ADMIN_PASSWORD, "admin")

@@ -6,7 +6,7 @@ import json
 import re
 
 from opencx_bridge.extensions import db
-from opencx_bridge.models import ChatSession, Contact, Message, OutboxItem, TimelineEntry
+from opencx_bridge.store.models import ChatSession, Contact, Message, OutboxItem, TimelineEntry
 
 
 def add_session(app, conversation_id: str, status: str = "open", email: str | None = None,

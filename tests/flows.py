@@ -10,8 +10,8 @@ from urllib.parse import urlsplit
 from opencx_bridge.ai import Answer
 from opencx_bridge.extensions import db
 from opencx_bridge.freshchat.signature import sign
-from opencx_bridge.models import Event, OutboxItem, utcnow
-from opencx_bridge.worker import Worker
+from opencx_bridge.store.models import Event, OutboxItem, utcnow
+from opencx_bridge.worker.runner import Worker
 
 
 class FixedResponder:

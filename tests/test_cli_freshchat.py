@@ -9,8 +9,8 @@ from bridge_process import free_port
 from conftest import connect_args
 
 from opencx_bridge import create_app
-from opencx_bridge.connection import TOKEN_FORBIDDEN, TOKEN_REJECTED
 from opencx_bridge.extensions import db
+from opencx_bridge.freshchat.account import TOKEN_FORBIDDEN, TOKEN_REJECTED
 from opencx_bridge.standin.seed import AI_EMAIL
 
 WEBHOOK_BODY = (Path(__file__).parent / "fixtures" / "freshchat" / "message_create_user.json"

@@ -9,7 +9,7 @@ from conftest import connect_args
 from flows import Flow
 
 from opencx_bridge.extensions import db
-from opencx_bridge.models import RevokedWebhook, utcnow
+from opencx_bridge.store.models import RevokedWebhook, utcnow
 
 CHECK_IDS = ["credentials", "default_agent", "agent_name", "webhook_traffic",
              "resolution_events", "stale_webhook_url", "routing", "token", "delivery_backlog"]

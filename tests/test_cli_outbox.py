@@ -2,16 +2,16 @@
 
 import pytest
 
-from opencx_bridge import outbox
 from opencx_bridge.extensions import db
-from opencx_bridge.models import OutboxItem
+from opencx_bridge.outbox import delivery
+from opencx_bridge.store.models import OutboxItem
 
 
 @pytest.fixture
 def rows(app):
     with app.app_context():
-        outbox.enqueue("conv-1", "reply", outbox.message_body("hi", "agent-1"), "k1")
-        outbox.enqueue("conv-2", "resolve", {"status": "resolved"}, "k2")
+        delivery.enqueue("conv-1", "reply", delivery.message_body("hi", "agent-1"), "k1")
+        delivery.enqueue("conv-2", "resolve", {"status": "resolved"}, "k2")
         db.session.flush()
         failed = db.session.scalar(db.select(OutboxItem).where(OutboxItem.idempotency_key == "k2"))
         failed.status, failed.last_status, failed.last_error = "failed", 400, "bad status"

@@ -7,7 +7,7 @@ import pytest
 import statements
 
 from opencx_bridge.extensions import db
-from opencx_bridge.models import ChatSession, Message, TimelineEntry
+from opencx_bridge.store.models import ChatSession, Message, TimelineEntry
 
 CONVERSATION = "7d1f3a5c-2b4e-4f60-9a8b-c1d2e3f4a5b6"
 URL = f"https://acme.freshchat.com/a/app-1/open/conversation/{CONVERSATION}"

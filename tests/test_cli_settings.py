@@ -5,9 +5,9 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from opencx_bridge import settings
 from opencx_bridge.extensions import db
-from opencx_bridge.models import Setting
+from opencx_bridge.store import settings
+from opencx_bridge.store.models import Setting
 
 
 def shown(runner) -> dict[str, str]:

@@ -3,7 +3,7 @@
 
 import pytest
 
-from opencx_bridge import users
+from opencx_bridge.store import users
 
 PASSWORD = "correct horse battery"
 

@@ -9,8 +9,9 @@ import pytest
 from conftest import connect_args, csrf_token, login
 from sqlalchemy import create_engine, text
 
-from opencx_bridge import config, create_app, users
+from opencx_bridge import config, create_app
 from opencx_bridge.extensions import db
+from opencx_bridge.store import users
 
 
 @pytest.fixture

@@ -10,9 +10,9 @@ import pytest
 import requests
 from bridge_process import BridgeProcess, replies
 
-from opencx_bridge import leadership
 from opencx_bridge.standin import Standin
 from opencx_bridge.standin.seed import AI_EMAIL, seed
+from opencx_bridge.worker import leadership
 
 
 @pytest.fixture(scope="module")

@@ -7,13 +7,13 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete
 
-from opencx_bridge import integration
-from opencx_bridge import settings as runtime_settings
-from opencx_bridge import users as users_module
 from opencx_bridge.extensions import db
 from opencx_bridge.kb import articles
-from opencx_bridge.models import User
-from opencx_bridge.setting_specs import SPECS
+from opencx_bridge.store import integration
+from opencx_bridge.store import settings as runtime_settings
+from opencx_bridge.store import users as users_module
+from opencx_bridge.store.models import User
+from opencx_bridge.store.setting_specs import SPECS
 from opencx_bridge.web.security import LoginThrottle
 
 FUZZ = settings(max_examples=40, deadline=None,
@@ -82,7 +82,7 @@ def test_the_article_form_never_5xx_and_a_refusal_adds_nothing(app, admin, quest
 @FUZZ
 @given(email=field_text, password=field_text)
 def test_the_login_form_never_5xx(app, client, email, password):
-    from opencx_bridge import users
+    from opencx_bridge.store import users
 
     with app.app_context():
         if users.count() == 0:

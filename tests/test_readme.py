@@ -4,7 +4,8 @@ and every one that exists must be in it."""
 import re
 from pathlib import Path
 
-from opencx_bridge import config, settings
+from opencx_bridge import config
+from opencx_bridge.store import settings
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
 

@@ -16,10 +16,11 @@ import pytest
 import requests
 from bridge_process import ROOT, free_port
 
-from opencx_bridge import connection, integration
+from opencx_bridge.freshchat import account
 from opencx_bridge.sandbox import SANDBOX_DOMAIN, People, conversation_row, messages_view, names_of
 from opencx_bridge.sandbox import setup as sandbox_setup
 from opencx_bridge.standin.seed import AI_EMAIL
+from opencx_bridge.store import integration
 
 JSON = {"Accept": "application/json"}
 SAMPLE = {row["question"]: row["answer"] for row in csv.DictReader(
@@ -225,8 +226,8 @@ def test_the_pages_have_no_inline_scripts_and_refuse_foreign_posts(sandbox):
 
 
 def _connect_real(app, standin) -> None:
-    request = connection.ConnectRequest("acme.freshchat.com", standin.token, AI_EMAIL, True, None)
-    verified = connection.test_connection(request, api_base=standin.base_url)
+    request = account.ConnectRequest("acme.freshchat.com", standin.token, AI_EMAIL, True, None)
+    verified = account.test_connection(request, api_base=standin.base_url)
     with app.app_context():
         integration.save_connection(verified, who="test")
 

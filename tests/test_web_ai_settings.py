@@ -3,8 +3,8 @@
 import pytest
 from conftest import csrf_token, login
 
-from opencx_bridge import settings, users
 from opencx_bridge.extensions import db
+from opencx_bridge.store import settings, users
 
 
 def form_values(client) -> dict:
@@ -58,7 +58,7 @@ def test_the_api_key_is_stored_encrypted_and_never_shown(app, admin):
     for page in ("/settings/ai", "/settings/audit"):
         assert "sk-very-secret-key-123" not in admin.get(page).get_data(as_text=True)
     with app.app_context():
-        from opencx_bridge.models import Setting
+        from opencx_bridge.store.models import Setting
 
         stored = db.session.get(Setting, "openai_api_key").value
         assert "sk-very-secret" not in stored

@@ -7,8 +7,8 @@ import pytest
 from conftest import ADMIN_PASSWORD, csrf_token, login
 from markupsafe import escape
 
-from opencx_bridge import integration, users
 from opencx_bridge.extensions import db
+from opencx_bridge.store import integration, users
 
 DASHBOARD_PAGES = ["/", "/?status=open", "/settings/freshchat", "/sessions/1"]
 

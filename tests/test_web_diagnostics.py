@@ -7,8 +7,8 @@ from html import escape
 from conftest import connect_args
 
 from opencx_bridge.extensions import db
-from opencx_bridge.models import DedupKey, TimelineEntry, utcnow
-from opencx_bridge.worker import prune_dedup_keys
+from opencx_bridge.scheduler.prune import prune_dedup_keys
+from opencx_bridge.store.models import DedupKey, TimelineEntry, utcnow
 
 CHECK_IDS = ["credentials", "default_agent", "agent_name", "webhook_traffic",
              "resolution_events", "stale_webhook_url", "routing", "token", "delivery_backlog"]

@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 import pytest
 from dashboard_data import add_call, add_messages, add_searchable, add_session, page, table_rows
 
-from opencx_bridge import session_list
-from opencx_bridge.models import utcnow
+from opencx_bridge.store import session_list
+from opencx_bridge.store.models import utcnow
 
 CONVERSATION = "7d1f3a5c-2b4e-4f60-9a8b-c1d2e3f4a5b6"
 URL = f"https://acme.freshchat.com/a/app-1/open/conversation/{CONVERSATION}"
@@ -31,7 +31,7 @@ def three(app):
 # the inbox --------------------------------------------------------------------------------
 
 def test_the_inbox_needs_a_login(app, client):
-    from opencx_bridge import users
+    from opencx_bridge.store import users
 
     with app.app_context():
         users.create("admin@example.com", "correct horse battery", "admin")

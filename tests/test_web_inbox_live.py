@@ -9,7 +9,7 @@ import statements
 from dashboard_data import add_searchable, add_session, page, table_rows
 
 from opencx_bridge.extensions import db
-from opencx_bridge.models import ChatSession
+from opencx_bridge.store.models import ChatSession
 
 
 @pytest.fixture
@@ -99,7 +99,7 @@ def test_the_partial_checks_its_arguments(admin):
 
 
 def test_the_partial_needs_a_login_and_asks_htmx_to_reload(app, client):
-    from opencx_bridge import users
+    from opencx_bridge.store import users
 
     with app.app_context():
         users.create("admin@example.com", "correct horse battery", "admin")

@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 from conftest import ADMIN_PASSWORD, csrf_token, login
 
-from opencx_bridge import users
 from opencx_bridge.extensions import db
 from opencx_bridge.kb import articles, importer
+from opencx_bridge.store import users
 
 FAQ = Path(__file__).parent / "fixtures" / "kb" / "faq.csv"
 

@@ -3,7 +3,7 @@
 import pytest
 from conftest import ADMIN_PASSWORD, csrf_token
 
-from opencx_bridge import users
+from opencx_bridge.store import users
 from opencx_bridge.web.security import LoginThrottle
 
 

@@ -19,9 +19,9 @@ from dashboard_data import (
 )
 from sqlalchemy import update
 
-from opencx_bridge import users
 from opencx_bridge.extensions import db
-from opencx_bridge.models import ChatSession, Contact, OutboxItem
+from opencx_bridge.store import users
+from opencx_bridge.store.models import ChatSession, Contact, OutboxItem
 from opencx_bridge.web import session_page
 
 CONVERSATION = "7d1f3a5c-2b4e-4f60-9a8b-c1d2e3f4a5b6"

@@ -8,9 +8,9 @@ from conftest import csrf_token, login
 from dashboard_data import add_call, add_session, page
 from flows import Flow
 
-from opencx_bridge import users
 from opencx_bridge.extensions import db
-from opencx_bridge.models import ChatSession, OutboxItem
+from opencx_bridge.store import users
+from opencx_bridge.store.models import ChatSession, OutboxItem
 
 # actions ----------------------------------------------------------------------------------
 

@@ -9,10 +9,11 @@ from bridge_process import free_port
 from conftest import ADMIN_PASSWORD, csrf_token, login
 from markupsafe import escape
 
-from opencx_bridge import create_app, integration, secrets_box, users
-from opencx_bridge.connection import TOKEN_FORBIDDEN, TOKEN_REJECTED
+from opencx_bridge import create_app
 from opencx_bridge.extensions import db
+from opencx_bridge.freshchat.account import TOKEN_FORBIDDEN, TOKEN_REJECTED
 from opencx_bridge.standin.seed import AI_EMAIL
+from opencx_bridge.store import integration, secrets_box, users
 from opencx_bridge.web.settings import UNREADABLE_TOKEN, UNREADABLE_URL
 
 PAGE = "/settings/freshchat"

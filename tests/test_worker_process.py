@@ -13,7 +13,7 @@ from pathlib import Path
 from bridge_process import replies, start_bridge
 from waiting import wait_until
 
-from opencx_bridge import worker_process
+from opencx_bridge.worker import process
 
 # A child that counts its wake-ups into a file and exits when its stdin ends.
 COUNTING_CHILD = textwrap.dedent("""
@@ -49,7 +49,7 @@ def alive(pid: int) -> bool:
 
 def test_wake_ups_reach_the_child_and_closing_the_pipe_stops_it(tmp_path):
     seen = tmp_path / "seen"
-    supervisor = worker_process.Supervisor([sys.executable, "-c", COUNTING_CHILD, str(seen)])
+    supervisor = process.Supervisor([sys.executable, "-c", COUNTING_CHILD, str(seen)])
     supervisor.start()
     for _ in range(3):
         supervisor.wake()
@@ -63,7 +63,7 @@ def test_wake_ups_reach_the_child_and_closing_the_pipe_stops_it(tmp_path):
 def test_a_child_that_dies_is_started_again(tmp_path):
     starts = tmp_path / "starts"
     child = f"open({str(starts)!r}, 'a').write('x')"  # exits at once: a crash
-    supervisor = worker_process.Supervisor([sys.executable, "-c", child])
+    supervisor = process.Supervisor([sys.executable, "-c", child])
     supervisor.start()
     try:
         wait_until(lambda: starts.exists() and len(starts.read_text()) >= 2)
@@ -73,7 +73,7 @@ def test_a_child_that_dies_is_started_again(tmp_path):
 
 
 def test_waking_a_gone_child_is_harmless(tmp_path):
-    supervisor = worker_process.Supervisor([sys.executable, "-c", "pass"])
+    supervisor = process.Supervisor([sys.executable, "-c", "pass"])
     supervisor.start()
     try:
         wait_until(lambda: not supervisor.alive)
@@ -85,7 +85,7 @@ def test_waking_a_gone_child_is_harmless(tmp_path):
 def test_the_child_side_wakes_for_data_and_stops_at_the_end_of_the_pipe():
     read_end, write_end = os.pipe()
     wakes, stopped = [], []
-    thread = worker_process.follow_parent(lambda: wakes.append(1), lambda: stopped.append(1),
+    thread = process.follow_parent(lambda: wakes.append(1), lambda: stopped.append(1),
                                           fd=read_end)
     os.write(write_end, b"\n")
     wait_until(lambda: wakes)
@@ -96,9 +96,9 @@ def test_the_child_side_wakes_for_data_and_stops_at_the_end_of_the_pipe():
 
 
 def test_the_command_runs_the_same_app():
-    assert worker_process.worker_command("app")[-4:] == ["--app", "app", "worker",
+    assert process.worker_command("app")[-4:] == ["--app", "app", "worker",
                                                          "--parent-pipe"]
-    assert "--app" not in worker_process.worker_command(None)
+    assert "--app" not in process.worker_command(None)
 
 
 def test_serve_answers_through_its_worker_process_which_dies_with_it(tmp_path, standin):

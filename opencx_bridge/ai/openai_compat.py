@@ -17,8 +17,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
-from .. import http_sessions
-from .responder import Answer, ResponderError, Turn
+from opencx_bridge import http_sessions
+from opencx_bridge.ai.responder import Answer, ResponderError, Turn
 
 __all__ = ["GroundingArticle", "OpenAICompatibleResponder", "completions_url", "is_azure_url"]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from .responder import Turn
+from opencx_bridge.ai.responder import Turn
 
 EMPTY = "No messages yet."
 ELLIPSIS = "…"

@@ -2,7 +2,7 @@
 
 from flask import Flask
 
-from . import freshchat, kb, outbox, sandbox, server, sessions, settings, users
+from opencx_bridge.cli import freshchat, kb, outbox, sandbox, server, sessions, settings, users
 
 
 def init_app(app: Flask) -> None:

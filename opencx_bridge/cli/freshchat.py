@@ -9,9 +9,11 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from .. import api_calls, diagnostics, diagnostics_gather, integration
-from ..connection import ConnectError, ConnectRequest
-from ..secrets_box import SecretUnreadable
+from opencx_bridge.freshchat.account import ConnectError, ConnectRequest
+from opencx_bridge.outbox import api_calls
+from opencx_bridge.scheduler import checks, diagnostics
+from opencx_bridge.store import integration
+from opencx_bridge.store.secrets_box import SecretUnreadable
 
 
 @click.group("freshchat")
@@ -94,8 +96,8 @@ def status() -> None:
                     else "assigned-only") if connected else "-",
         "webhook_url": url or "-",
         "signature_check": "on" if row.webhook_public_key else "off (no public key saved)",
-        "last_webhook": diagnostics.when(row.last_webhook_at),
-        "last_api_error": (f"{row.last_api_error} ({diagnostics.when(row.last_api_error_at)})"
+        "last_webhook": checks.when(row.last_webhook_at),
+        "last_api_error": (f"{row.last_api_error} ({checks.when(row.last_api_error_at)})"
                            if row.last_api_error else "none"),
     }
     for key, value in lines.items():
@@ -106,12 +108,12 @@ def status() -> None:
 @with_appcontext
 def doctor() -> None:
     """Check connection, agent, webhooks, routing, token and delivery; exit 1 on a failure."""
-    checks = diagnostics_gather.run()
-    for check in checks:
+    results = diagnostics.run()
+    for check in results:
         click.echo(f"{check.id} {check.status} {check.message}")
-        if check.status != diagnostics.OK and check.fix:
+        if check.status != checks.OK and check.fix:
             click.echo(f"  fix: {check.fix}")
-    if diagnostics.failed(checks):
+    if checks.failed(results):
         raise SystemExit(1)
 
 

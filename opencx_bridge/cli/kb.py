@@ -7,10 +7,10 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
-from ..extensions import db
-from ..kb import articles, importer
-from ..kb.responder import KnowledgeBaseResponder
-from ..kb.search import search as search_kb
+from opencx_bridge.extensions import db
+from opencx_bridge.kb import articles, importer
+from opencx_bridge.kb.responder import KnowledgeBaseResponder
+from opencx_bridge.kb.search import search as search_kb
 
 
 @click.group("kb")

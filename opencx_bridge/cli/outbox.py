@@ -6,10 +6,10 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from .. import outbox as delivery
-from ..extensions import db
-from ..models import OutboxItem
-from ..session_actions import OUTBOX_STATUSES as STATUSES
+from opencx_bridge.engine.session_actions import OUTBOX_STATUSES as STATUSES
+from opencx_bridge.extensions import db
+from opencx_bridge.outbox import delivery
+from opencx_bridge.store.models import OutboxItem
 
 
 @click.group("outbox")

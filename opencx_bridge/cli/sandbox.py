@@ -14,11 +14,11 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from .. import integration
-from .. import worker as worker_module
-from ..sandbox import AI, REP, SANDBOX_DOMAIN, pages, setup
-from ..standin import Standin
-from .server import SHUTDOWN_SECONDS, _interrupt
+from opencx_bridge.cli.server import SHUTDOWN_SECONDS, _interrupt
+from opencx_bridge.sandbox import AI, REP, SANDBOX_DOMAIN, pages, setup
+from opencx_bridge.standin import Standin
+from opencx_bridge.store import integration
+from opencx_bridge.worker import runner as worker_module
 
 
 @click.command("sandbox")

@@ -10,8 +10,8 @@ import click
 from flask import current_app
 from flask.cli import ScriptInfo, with_appcontext
 
-from .. import worker as worker_module
-from .. import worker_process
+from opencx_bridge.worker import process
+from opencx_bridge.worker import runner as worker_module
 
 SHUTDOWN_SECONDS = 5.0  # in-flight calls get this long; rows still open are checked on start
 
@@ -30,8 +30,8 @@ def serve(host: str, port: int, threads: int) -> None:
     running = None
     if app.config["WORKER"]:
         script = click.get_current_context().find_object(ScriptInfo)
-        command = worker_process.worker_command(script.app_import_path if script else None)
-        running = worker_module.supervise(app, worker_process.Supervisor(command).start())
+        command = process.worker_command(script.app_import_path if script else None)
+        running = worker_module.supervise(app, process.Supervisor(command).start())
     where = f"process {running.pid}" if running else "off: run `flask worker` separately"
     click.echo(f"opencx-bridge listening on http://{host}:{port} (worker {where})")
     signal.signal(signal.SIGTERM, _interrupt)  # waitress stops cleanly on KeyboardInterrupt
@@ -59,7 +59,7 @@ def worker(parent_pipe: bool) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     if parent_pipe:
-        worker_process.follow_parent(running.wake, stop.set)
+        process.follow_parent(running.wake, stop.set)
     click.echo(f"worker running with {running.thread_count} thread(s); Ctrl+C to stop")
     stop.wait()
     running.stop(timeout=SHUTDOWN_SECONDS)

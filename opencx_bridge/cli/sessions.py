@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
-from .. import session_list, timeline
-from .. import sessions as lookup
+from opencx_bridge.store import session_list, timeline
+from opencx_bridge.store import sessions as lookup
 
 
 @click.group("sessions")

@@ -7,8 +7,8 @@ import getpass
 import click
 from flask.cli import with_appcontext
 
-from .. import settings as registry
-from ..extensions import db
+from opencx_bridge.extensions import db
+from opencx_bridge.store import settings as registry
 
 
 @click.group("settings")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
-from .. import users as accounts
+from opencx_bridge.store import users as accounts
 
 
 @click.group("users")

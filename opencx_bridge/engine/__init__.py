@@ -1,23 +1,4 @@
-"""The decisions, as pure functions over plain data: no Flask, no SQLAlchemy, no I/O."""
-
-from .routing import decide
-from .types import (
-    Assign,
-    CancelPendingReplies,
-    Decision,
-    ReplyToCustomer,
-    SessionState,
-    Settings,
-    TranscriptLine,
-)
-
-__all__ = [
-    "Assign",
-    "CancelPendingReplies",
-    "Decision",
-    "ReplyToCustomer",
-    "SessionState",
-    "Settings",
-    "TranscriptLine",
-    "decide",
-]
+"""Stage 2, the engine: for one stored event, gather what Freshchat knows (gather.py), decide
+with the pure rules (rules/), ask the responder (replies.py, responders.py), and write the
+decision down with the outbox rows it wants (writes.py), all in step.py's one transaction.
+session_actions.py: the same writes when a person acts from the dashboard or the CLI."""

@@ -1,6 +1,6 @@
 """The knowledge base: articles, their search, their import, and the embedded responder.
+(The Article table is in store/models.py, with every other table.)
 
-- models.py    the Article table
 - text.py      pure tokenising/stemming shared by everything below
 - scoring.py   pure BM25 and the confidence calibration
 - search.py    search(query) over the database (FTS5 on SQLite, pure-Python BM25 elsewhere)
@@ -8,7 +8,3 @@
 - importer.py  CSV and Markdown import, re-import in place
 - responder.py KnowledgeBaseResponder, the default AI
 """
-
-# The core models end by importing kb.models (so the metadata knows Article), and kb.models
-# imports utcnow from them: load the core module first, whichever side is imported first.
-from .. import models as _core_models  # noqa: E402,F401

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from ..extensions import db
-from .models import Article
+from opencx_bridge.extensions import db
+from opencx_bridge.store.models import Article
 
 MAX_QUESTION = 500
 MAX_TOPIC = 64

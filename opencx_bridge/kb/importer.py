@@ -27,7 +27,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import articles, text
+from opencx_bridge.kb import articles, text
 
 SUFFIXES = {".csv": "csv", ".md": "md", ".markdown": "md"}
 _FENCE = re.compile(r"^\s*(```|~~~)")

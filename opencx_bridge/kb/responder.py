@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from ..ai.responder import Answer, Turn
-from . import text
-from .search import Match, search
+from opencx_bridge.ai.responder import Answer, Turn
+from opencx_bridge.kb import text
+from opencx_bridge.kb.search import Match, search
 
 GREETING_REPLY = "Hi there! How can I help you today?"
 THANKS_REPLY = "You're welcome! Is there anything else I can help you with?"

@@ -42,7 +42,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from . import text
+from opencx_bridge.kb import text
 
 K1, B = 1.2, 0.75
 FIELD_WEIGHTS = {"question": 3.0, "answer": 1.0, "topic": 2.0, "tags": 2.0}

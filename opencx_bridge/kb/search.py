@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy import text as sql
 
-from ..extensions import db
-from . import scoring, text
-from .models import Article
+from opencx_bridge.extensions import db
+from opencx_bridge.kb import scoring, text
+from opencx_bridge.store.models import Article
 
 CANDIDATES = 50  # retrieved by BM25 before the confidence re-ranking
 FTS_WEIGHTS = ", ".join(str(scoring.FIELD_WEIGHTS[f])

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from ..freshchat.events import message_text
+from opencx_bridge.freshchat.events import message_text
 
 __all__ = [
     "ADMIN",

@@ -25,8 +25,8 @@ from flask import (
     url_for,
 )
 
-from ..standin import Standin
-from . import AI, REP, People, conversation_row, messages_view, names_of
+from opencx_bridge.sandbox import AI, REP, People, conversation_row, messages_view, names_of
+from opencx_bridge.standin import Standin
 
 bp = Blueprint("sandbox", __name__, template_folder="templates", static_folder="static",
                static_url_path="/sandbox-static")

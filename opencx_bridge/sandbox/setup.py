@@ -10,14 +10,15 @@ from pathlib import Path
 
 from flask import current_app
 
-from .. import api_calls, integration
-from ..connection import ConnectError, ConnectRequest
-from ..extensions import db
-from ..kb import articles, importer
-from ..models import Integration
-from ..secrets_box import SecretUnreadable
-from ..standin import Standin
-from . import ADMIN, AI, REP, SANDBOX_DOMAIN, People
+from opencx_bridge.extensions import db
+from opencx_bridge.freshchat.account import ConnectError, ConnectRequest
+from opencx_bridge.kb import articles, importer
+from opencx_bridge.outbox import api_calls
+from opencx_bridge.sandbox import ADMIN, AI, REP, SANDBOX_DOMAIN, People
+from opencx_bridge.standin import Standin
+from opencx_bridge.store import integration
+from opencx_bridge.store.models import Integration
+from opencx_bridge.store.secrets_box import SecretUnreadable
 
 __all__ = ["SAMPLE_FAQ", "SandboxRefused", "check_connection", "connect", "import_sample_faq",
            "new_standin", "refusal", "replaced_domain"]

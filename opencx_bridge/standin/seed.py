@@ -3,7 +3,7 @@ token and the agent the AI speaks as."""
 
 from __future__ import annotations
 
-from .server import Standin
+from opencx_bridge.standin.server import Standin
 
 ADMIN_EMAIL = "admin@acme.test"
 AI_EMAIL = "ai@acme.test"

@@ -9,8 +9,19 @@ from flask import Flask, jsonify, redirect, render_template, request, send_from_
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
-from ..extensions import csrf, login_manager
-from . import ai_settings, auth, diagnostics, health, inbox, kb, security, settings, webhooks
+from opencx_bridge.extensions import csrf, login_manager
+from opencx_bridge.intake import view as webhooks
+from opencx_bridge.web import (
+    ai_settings,
+    auth,
+    diagnostics,
+    health,
+    inbox,
+    kb,
+    security,
+    session_page,
+    settings,
+)
 
 PUBLIC_ENDPOINTS = {"auth.login", "auth.setup", "health.healthz", "static", "htmx_js"}
 HTMX_DIR = Path(js_lib_htmx.__file__).parent / "static" / "htmx"
@@ -20,7 +31,8 @@ def init_app(app: Flask) -> None:
     # Registered before CSRFProtect's own hook: an anonymous POST is sent to the login page.
     app.before_request(_require_login)
     security.init_app(app)
-    for module in (ai_settings, auth, diagnostics, health, inbox, kb, settings, webhooks):
+    for module in (ai_settings, auth, diagnostics, health, inbox, kb, session_page, settings,
+                   webhooks):
         app.register_blueprint(module.bp)
     csrf.exempt(webhooks.bp)
     login_manager.user_loader(auth.load_user)

@@ -6,11 +6,11 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from .. import settings
-from ..extensions import db
-from ..setting_specs import SPECS, SettingError
-from .auth import require_admin
-from .forms import EmptyForm
+from opencx_bridge.extensions import db
+from opencx_bridge.store import settings
+from opencx_bridge.store.setting_specs import SPECS, SettingError
+from opencx_bridge.web.auth import require_admin
+from opencx_bridge.web.forms import EmptyForm
 
 bp = Blueprint("ai_settings", __name__, url_prefix="/settings")
 

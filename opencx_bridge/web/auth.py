@@ -8,11 +8,11 @@ from urllib.parse import urlsplit
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from .. import users
-from ..extensions import db
-from ..models import User
-from .forms import FirstAdminForm, LoginForm
-from .security import login_throttle
+from opencx_bridge.extensions import db
+from opencx_bridge.store import users
+from opencx_bridge.store.models import User
+from opencx_bridge.web.forms import FirstAdminForm, LoginForm
+from opencx_bridge.web.security import login_throttle
 
 bp = Blueprint("auth", __name__)
 

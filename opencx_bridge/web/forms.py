@@ -4,7 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField, TextAreaField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from ..users import MIN_PASSWORD
+from opencx_bridge.store.users import MIN_PASSWORD
 
 
 class LoginForm(FlaskForm):

@@ -3,8 +3,8 @@
 from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
 
-from .. import worker
-from ..extensions import db
+from opencx_bridge.extensions import db
+from opencx_bridge.worker import runner
 
 bp = Blueprint("health", __name__)
 
@@ -17,7 +17,7 @@ def healthz():
     except Exception as exc:  # noqa: BLE001 - any failure means "not reachable"
         current_app.logger.warning("health check: database unreachable: %s", exc)
         database = "unreachable"
-    state = worker.status(current_app)
+    state = runner.status(current_app)
     healthy = database == "ok" and state != "dead"
     body = {"status": "ok" if healthy else "degraded", "database": database, "worker": state}
     return jsonify(body), 200 if healthy else 503

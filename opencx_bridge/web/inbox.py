@@ -1,16 +1,14 @@
 """The inbox (`/`): sessions newest first, filtered by status, searched, paged by key, and
 kept live by an htmx poll of `/inbox/rows` (204 while nothing changed).
-
-The session page's routes live in session_page.py, on this same blueprint.
 """
 
 from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request
 
-from .. import integration, session_list, sessions
-from ..models import utcnow
-from . import present
+from opencx_bridge.store import integration, session_list, sessions
+from opencx_bridge.store.models import utcnow
+from opencx_bridge.web import present
 
 bp = Blueprint("inbox", __name__)
 MAX_QUERY = 200
@@ -67,4 +65,3 @@ def _list_args() -> dict:
     return {"status": status, "q": query, "before": before}
 
 
-from . import session_page  # noqa: E402,F401 - adds the session page's routes to bp

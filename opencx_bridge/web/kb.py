@@ -10,12 +10,12 @@ from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from ..extensions import db
-from ..kb import articles
-from ..kb.models import Article
-from ..kb.search import search
-from .auth import require_admin
-from .forms import EmptyForm
+from opencx_bridge.extensions import db
+from opencx_bridge.kb import articles
+from opencx_bridge.kb.search import search
+from opencx_bridge.store.models import Article
+from opencx_bridge.web.auth import require_admin
+from opencx_bridge.web.forms import EmptyForm
 
 bp = Blueprint("kb", __name__, url_prefix="/kb")
 SEARCH_LIMIT = 20

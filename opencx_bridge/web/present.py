@@ -10,8 +10,8 @@ from datetime import datetime
 from flask import render_template
 from markupsafe import Markup
 
-from ..models import TimelineEntry, utcnow
-from ..support_bundle import detail_of
+from opencx_bridge.store.models import TimelineEntry, utcnow
+from opencx_bridge.web.support_bundle import detail_of
 
 STATUS_LABELS = {"open": "AI handling", "handed_off": "handed off", "resolved": "resolved"}
 AUTHOR_LABELS = {"customer": "Customer", "ai": "AI", "agent": "Agent", "note": "Private note"}

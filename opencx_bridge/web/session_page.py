@@ -6,19 +6,33 @@ from __future__ import annotations
 import hashlib
 import json
 
-from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import func, select
 
-from .. import integration, session_actions, sessions, support_bundle, timeline, worker
-from ..extensions import db
-from ..models import ChatSession, Message, OutboxItem, TimelineEntry, utcnow
-from . import present
-from .auth import require_admin
-from .inbox import bp
+from opencx_bridge.engine import session_actions
+from opencx_bridge.extensions import db
+from opencx_bridge.store import integration, sessions, timeline
+from opencx_bridge.store.models import ChatSession, Message, OutboxItem, TimelineEntry, utcnow
+from opencx_bridge.web import present, support_bundle
+from opencx_bridge.web.auth import require_admin
+from opencx_bridge.worker import runner
 
 TIMELINE_SHOWN = 300
+
+
+bp = Blueprint("session_page", __name__)
 
 
 @bp.get("/sessions/<identifier>")
@@ -78,9 +92,9 @@ def _act(row: ChatSession, action, done: str):
         flash(f"Nothing was done: {exc}.", "error")
     else:
         db.session.commit()
-        worker.wake(current_app._get_current_object())
+        runner.wake(current_app._get_current_object())
         flash(done, "success")
-    return redirect(url_for("inbox.session", identifier=row.id), code=303)
+    return redirect(url_for("session_page.session", identifier=row.id), code=303)
 
 
 def _checked_post(identifier: str) -> ChatSession:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from .. import api_calls, integration, secrets_box
-from ..connection import ConnectError, ConnectRequest
-from .auth import require_admin
-from .forms import EmptyForm, FreshchatForm
+from opencx_bridge.freshchat.account import ConnectError, ConnectRequest
+from opencx_bridge.outbox import api_calls
+from opencx_bridge.store import integration, secrets_box
+from opencx_bridge.web.auth import require_admin
+from opencx_bridge.web.forms import EmptyForm, FreshchatForm
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
 

@@ -1,0 +1,137 @@
+"""Write a decision down: the session, the transcript, the timeline and the outbox rows,
+all in the caller's transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+
+from opencx_bridge.engine import replies
+from opencx_bridge.engine.gather import Facts
+from opencx_bridge.engine.rules import Assign, CancelPendingReplies, ReplyToCustomer
+from opencx_bridge.engine.rules import types as engine
+from opencx_bridge.extensions import db
+from opencx_bridge.freshchat.events import Event as ParsedEvent
+from opencx_bridge.outbox import delivery
+from opencx_bridge.store import contacts, integration, timeline
+from opencx_bridge.store.models import ChatSession, Event, Message, utcnow
+
+HANDOFF_TITLE = "AI handoff: the AI stepped aside for a human."
+
+
+def save_session(session, parsed: ParsedEvent, facts: Facts, decision, domain: str):
+    if session is None:
+        session = ChatSession(conversation_id=parsed.conversation_id,
+                              routing_mode=decision.state.routing_mode)
+        db.session.add(session)
+    _copy_ids(session, parsed, facts.conversation or {})
+    session.freshchat_url = integration.conversation_url(domain, session.app_id,
+                                                         session.conversation_id)
+    state = decision.state
+    session.status = state.status
+    session.assigned_agent_id = state.assigned_agent_id
+    session.assigned_agent_name = facts.names.get(state.assigned_agent_id or "")
+    session.pending_question = state.pending_question
+    session.awaiting_reply = state.pending_question is not None
+    session.handoff_reason = state.handoff_reason
+    if state.status != engine.OPEN or decision.transcript is not None:
+        session.auto_resolve_at = None  # the customer spoke, or the AI is no longer in charge
+    if state.status == engine.RESOLVED and session.resolved_at is None:
+        session.resolved_at = utcnow()
+    elif state.status != engine.RESOLVED:
+        session.resolved_at = None
+    if facts.user_id and session.contact_id is None:
+        session.freshchat_user_id = facts.user_id
+        session.contact_id = contacts.link_user(facts.user_id, facts.user)
+    db.session.flush()
+    return session
+
+
+def _copy_ids(session: ChatSession, parsed: ParsedEvent, conversation: dict) -> None:
+    sources = [parsed.message, parsed.conversation]
+    for field in ("app_id", "channel_id", "freshchat_conversation_id", "freshchat_channel_id"):
+        for source in sources:
+            value = getattr(source, field, None) if source is not None else None
+            value = value or conversation.get(field)
+            if value and not getattr(session, field):
+                setattr(session, field, str(value))
+
+
+def apply(event: Event, session: ChatSession, decision: engine.Decision,
+          plans: dict[int, replies.Plan], agent_id: str, now: datetime) -> None:
+    cid = session.conversation_id
+    _transcript(session, decision.transcript)
+    kind = {"skip": "skip", "ignore": "ignored"}.get(decision.outcome, "decision")
+    timeline.add(cid, kind, decision.reason, {"event_id": event.id, "action": event.action})
+    for note in decision.notes:
+        timeline.add(cid, "decision", note, {"event_id": event.id})
+    handing_off = any(p.is_handoff for p in plans.values())
+    if handing_off and any(isinstance(a, Assign) for a in decision.actions):
+        session.assigned_agent_id = None  # never claimed: nothing to unassign
+    for index, action in enumerate(decision.actions):
+        key = f"event:{event.id}:{index}"
+        if isinstance(action, Assign) and not handing_off:
+            delivery.enqueue(cid, "assign",
+                           {"status": "assigned", "assigned_agent_id": action.agent_id}, key)
+        elif isinstance(action, ReplyToCustomer):
+            _reply(session, plans[index], key, agent_id, now)
+        elif isinstance(action, CancelPendingReplies):
+            cancelled = delivery.cancel_pending_replies(cid)
+            if cancelled:
+                timeline.add(cid, "decision", f"{cancelled} queued AI reply(s) cancelled")
+
+
+def _transcript(session: ChatSession, line) -> None:
+    if line is None or _message_known(line.message_id):
+        return
+    db.session.add(Message(session_id=session.id, freshchat_message_id=line.message_id,
+                           author=line.author, actor_id=line.actor_id, text=line.text))
+    if line.author == "customer":
+        session.last_customer_message_at = utcnow()
+
+
+def _reply(session: ChatSession, plan: replies.Plan, key: str, agent_id: str,
+           now: datetime) -> None:
+    cid = session.conversation_id
+    answer = plan.answer
+    detail = {"confidence": answer.confidence, "topic": answer.topic} if answer else {}
+    if not plan.is_handoff:
+        delivery.enqueue(cid, "reply", delivery.message_body(plan.text, agent_id), key)
+        session.auto_resolve_at = replies.auto_resolve_deadline(now)
+        timeline.add(cid, "decision", "AI answers" + (
+            f" (confidence {answer.confidence:.2f}, topic {answer.topic or '-'})" if answer
+            else ""), detail)
+        return
+    hand_off(session, plan.reason, plan.text, plan.turns, agent_id, key, plan.summary)
+    timeline.add(cid, "decision", f"handoff: {plan.reason}", detail)
+
+
+def hand_off(session: ChatSession, reason: str, text: str, turns, agent_id: str, key: str,
+             summary: str | None = None) -> None:
+    """A handoff, in order: the customer-visible message, the private note (summary,
+    sentiment, reason, contact, link), unassign when assigned; the session is handed off."""
+    cid = session.conversation_id
+    note = replies.note_text(HANDOFF_TITLE, reason, turns, session, summary)
+    delivery.enqueue(cid, "reply", delivery.message_body(text, agent_id), key + ":message")
+    delivery.enqueue(cid, "note", delivery.message_body(note, agent_id, private=True),
+                     key + ":note")
+    if session.assigned_agent_id:
+        delivery.enqueue(cid, "unassign", {"status": "new", "assigned_agent_id": ""},
+                       key + ":unassign")
+    session.status, session.handoff_reason = engine.HANDED_OFF, reason
+    session.assigned_agent_id = session.assigned_agent_name = None
+    session.pending_question, session.awaiting_reply = None, False
+    session.auto_resolve_at = None
+
+
+def resolve(session: ChatSession, key: str, now: datetime) -> None:
+    """Resolve in Freshchat (PUT status resolved) and here; the caller adds the timeline."""
+    delivery.enqueue(session.conversation_id, "resolve", {"status": "resolved"}, key)
+    session.status, session.resolved_at, session.auto_resolve_at = engine.RESOLVED, now, None
+    session.pending_question, session.awaiting_reply = None, False
+
+
+def _message_known(message_id: str) -> bool:
+    return db.session.scalar(
+        select(Message.id).where(Message.freshchat_message_id == message_id)) is not None

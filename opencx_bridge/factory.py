@@ -1,0 +1,80 @@
+"""The app factory: configuration, extensions, blueprints, CLI, schema, worker."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+
+from flask import Flask
+
+from opencx_bridge import config
+from opencx_bridge.extensions import csrf, db, htmx, login_manager, migrate
+from opencx_bridge.store import postgres, sqlite
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(
+        "opencx_bridge",  # the package: the app's name and logger stay "opencx_bridge"
+        instance_path=config.instance_path_from_env(),
+        instance_relative_config=True,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    config.load(app, test_config)
+    logging.basicConfig(level=app.config["LOG_LEVEL"], format=LOG_FORMAT)
+
+    db.init_app(app)
+    with app.app_context():
+        sqlite.configure(db.engine)
+        postgres.configure(db.engine)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    htmx.init_app(app)
+    login_manager.init_app(app)
+
+    from opencx_bridge import cli, web
+    from opencx_bridge.worker import runner
+
+    web.init_app(app)  # its login guard runs before CSRFProtect's check, registered next
+    csrf.init_app(app)
+    cli.init_app(app)
+    if app.config["AUTO_MIGRATE"]:
+        from opencx_bridge.store.schema import upgrade_to_head
+
+        upgrade_to_head(app)
+    runner.init_app(app)
+    if app.config["WORKER"] and _web_process():
+        runner.start(app)
+    return app
+
+
+def _web_process() -> bool:
+    """True unless a `flask` command other than `run` loaded us.
+
+    `serve` and `worker` start the worker themselves; `users list` must not process events.
+    """
+    if os.environ.get("FLASK_RUN_FROM_CLI") != "true":
+        return True
+    return _cli_command(sys.argv[1:]) == "run" and not _reloader_parent()
+
+
+def _cli_command(args: list[str]) -> str | None:
+    takes_value = {"--app", "-A", "--env-file", "-e"}
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg in takes_value:
+            skip = True
+        elif not arg.startswith("-"):
+            return arg
+    return None
+
+
+def _reloader_parent() -> bool:
+    reloading = "--reload" in sys.argv or "--debug" in sys.argv
+    return reloading and os.environ.get("WERKZEUG_RUN_MAIN") != "true"

@@ -1,0 +1,122 @@
+"""POST /webhooks/freshchat/<token>: verify, store, acknowledge. Nothing else.
+
+Order of checks: token (404), size (413), signature (401), body (400), store (200/503).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+
+from flask import Blueprint, current_app, jsonify, request
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from opencx_bridge.extensions import db
+from opencx_bridge.freshchat.signature import (
+    InvalidPublicKey,
+    SignatureError,
+    load_public_key,
+    verify,
+)
+from opencx_bridge.intake import accept
+from opencx_bridge.store import secrets_box
+from opencx_bridge.store.models import RevokedWebhook, utcnow
+from opencx_bridge.worker import runner
+
+bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
+
+
+@bp.post("/freshchat/<token>")
+def freshchat(token: str):
+    try:
+        with db.engine.connect() as connection:  # one checkout for the request
+            keys = accept.webhook_keys(connection)
+            if keys is None or not secrets_box.same_secret(token, keys.token_digest):
+                answer = None
+            else:
+                answer = _verified(connection, keys)
+    except SQLAlchemyError:
+        return _database_down()
+    if answer is None:
+        return _unknown_url(token)
+    return answer
+
+
+def _verified(connection: Connection, keys: accept.WebhookKeys):
+    """Answer a request to the current URL: 413, 401, 400, or stored and 200."""
+    raw, problem = _read_body()
+    if problem:
+        return problem
+    if keys.public_key:
+        try:
+            verify(raw, request.headers.get("X-Freshchat-Signature"), _public_key(keys.public_key))
+        except (SignatureError, InvalidPublicKey) as exc:
+            return _error(401, str(exc))
+    try:
+        payload = accept.parse_body(raw)
+    except ValueError as exc:
+        return _error(400, str(exc))
+    status = accept.store(connection, payload, raw, _retry_count())
+    runner.wake(current_app)
+    return current_app.response_class(_STORED[status], mimetype="application/json")
+
+
+def _unknown_url(token: str):
+    try:
+        _count_revoked_hit(token)
+    except SQLAlchemyError:
+        return _database_down()
+    return _error(404, "unknown webhook URL: copy the current one from the bridge settings")
+
+
+def _read_body() -> tuple[bytes, object]:
+    limit = int(current_app.config["MAX_WEBHOOK_BYTES"])
+    if request.content_length is not None and request.content_length > limit:
+        return b"", _too_large(limit)
+    request.max_content_length = limit
+    try:
+        return request.get_data(cache=True), None
+    except RequestEntityTooLarge:
+        return b"", _too_large(limit)
+
+
+def _too_large(limit: int):
+    return _error(413, f"body larger than {limit} bytes")
+
+
+def _count_revoked_hit(token: str) -> None:
+    row = db.session.scalar(
+        select(RevokedWebhook).where(RevokedWebhook.token_digest == secrets_box.digest(token))
+    )
+    if row is not None:
+        row.hits += 1
+        row.last_hit_at = utcnow()
+        db.session.commit()
+
+
+@functools.lru_cache(maxsize=4)
+def _public_key(text: str):
+    return load_public_key(text)
+
+
+def _retry_count() -> int | None:
+    value = request.headers.get("X-Retry-Count", "")
+    return int(value) if value.isdigit() else None
+
+
+def _database_down():
+    db.session.rollback()
+    current_app.logger.exception("webhook not stored: database error")
+    return _error(503, "database unavailable; Freshchat will retry")
+
+
+# The 200 answers' bodies, encoded once as jsonify would write them: the hot path.
+_STORED = {status: json.dumps({"status": status}, separators=(",", ":")).encode() + b"\n"
+           for status in ("accepted", "duplicate", "ignored")}
+
+
+def _error(status: int, message: str):
+    return jsonify(error=message), status

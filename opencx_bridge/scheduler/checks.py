@@ -1,0 +1,241 @@
+"""Diagnostics: each check is a pure rule from gathered facts to a Check (ok, warn or fail).
+
+diagnostics_gather.py reads the facts (the database, and Freshchat asked just now);
+the rules here only decide, so each one is tested with a hand-made Facts.
+`flask freshchat doctor` and the Diagnostics page show the same checks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from opencx_bridge.freshchat.account import agent_display_name
+
+OK, WARN, FAIL = "ok", "warn", "fail"
+WEBHOOK_SILENCE = timedelta(hours=24)
+STALE_FAIL_WITHIN = timedelta(hours=1)
+STALE_WARN_WITHIN = timedelta(days=7)
+BACKLOG_AGE = timedelta(minutes=5)
+RECENT = timedelta(hours=24)
+
+SETTINGS_PAGE = "the bridge's Freshchat settings (/settings/freshchat)"
+TEST_AND_SAVE = f"run Test & Save in {SETTINGS_PAGE} or with `flask freshchat connect`"
+WEBHOOKS_IN_FRESHCHAT = "in Freshchat, Admin Settings → Integrations & APIs → Webhooks"
+WEBHOOK_FIX = (f"{WEBHOOKS_IN_FRESHCHAT}: paste the webhook URL shown in {SETTINGS_PAGE} "
+               "and tick Message Created")
+DEFAULT_AGENT_FIX = ("Admin Settings → Team in Freshchat: restore or reactivate the agent; or "
+                     f"change the default agent email in {SETTINGS_PAGE} and run Test & Save")
+NOT_CONNECTED = "not checked: not connected to Freshchat"
+
+
+@dataclass(frozen=True)
+class Check:
+    id: str
+    status: str  # ok | warn | fail
+    message: str
+    fix: str = ""
+
+
+@dataclass(frozen=True)
+class AgentLookup:
+    """GET /v2/agents/{id} for the default agent: the agent, or why there is none."""
+
+    agent: dict | None = None
+    missing: bool = False  # 404: no such agent any more
+    error: str | None = None  # could not ask (token, network, ...)
+
+
+@dataclass(frozen=True)
+class Facts:
+    now: datetime
+    connected: bool = False
+    connect_error: str | None = None  # Test & Save just now; None = passed (or not run)
+    agent_lookup: AgentLookup | None = None  # None: Freshchat was not asked
+    agent_id: str | None = None
+    agent_email: str | None = None
+    agent_name: str | None = None
+    integration_status: str = "disconnected"
+    unauthorized_since_save: int = 0
+    saved_at: datetime | None = None
+    last_webhook_at: datetime | None = None
+    sessions_total: int = 0
+    sessions_open: int = 0
+    resolution_event_seen: bool = False
+    revoked_hits: int = 0
+    revoked_last_hit_at: datetime | None = None
+    assigned_only: bool = False
+    skipped_recent: int = 0  # chats, last 24 h
+    skipped_total: int = 0
+    outbox_depth: int = 0
+    oldest_pending_at: datetime | None = None
+    outbox_failed: int = 0
+    rate_limited_last_hour: int = 0
+    rate_limit_per_minute: int = 60
+
+
+def ago(now: datetime, then: datetime) -> str:
+    """`40 s ago`, `12 min ago`, `5 h ago`, `3 d ago`."""
+    seconds = max(0, int((now - then).total_seconds()))
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds // size} {unit} ago"
+    return f"{seconds} s ago"
+
+
+def when(moment: datetime | None) -> str:
+    return moment.isoformat(timespec="seconds") + "Z" if moment else "never"
+
+
+def credentials(f: Facts) -> Check:
+    if not f.connected:
+        return Check("credentials", FAIL, "not connected: run Test & Save", TEST_AND_SAVE)
+    if f.connect_error:
+        return Check("credentials", FAIL, f"Test & Save fails now: {f.connect_error}",
+                     f"correct what the message names, then {TEST_AND_SAVE}")
+    return Check("credentials", OK, f"Test & Save passes now: Freshchat accepts the token and "
+                                    f"the agent {f.agent_email} (nothing was saved)")
+
+
+def default_agent(f: Facts) -> Check:
+    lookup = f.agent_lookup
+    if not f.connected or lookup is None:
+        return Check("default_agent", WARN, NOT_CONNECTED, TEST_AND_SAVE)
+    who = f"the default agent {f.agent_email} (id {f.agent_id})"
+    agent = lookup.agent or {}
+    gone = ("no longer exists in Freshchat" if lookup.missing
+            else "was deleted in Freshchat" if agent.get("is_deleted")
+            else "is deactivated in Freshchat" if agent.get("is_deactivated") else None)
+    if gone:
+        return Check("default_agent", FAIL, f"{who} {gone}: handoff notes would go missing",
+                     DEFAULT_AGENT_FIX)
+    if lookup.error:
+        return Check("default_agent", WARN, f"could not read {who}: {lookup.error}",
+                     "see the credentials and token checks")
+    live_email = str(agent.get("email") or "")
+    if live_email and live_email.casefold() != (f.agent_email or "").casefold():
+        return Check("default_agent", WARN,
+                     f"{who} now has the email {live_email}; the next Test & Save looks for "
+                     f"{f.agent_email}", f"change the default agent email to {live_email} and "
+                                         f"run Test & Save in {SETTINGS_PAGE}")
+    return Check("default_agent", OK, f"{f.agent_email} is an active Freshchat agent")
+
+
+def agent_name(f: Facts) -> Check:
+    lookup = f.agent_lookup
+    if not f.connected or lookup is None:
+        return Check("agent_name", WARN, NOT_CONNECTED, TEST_AND_SAVE)
+    if lookup.agent is None:
+        return Check("agent_name", WARN, f"replies go out as {f.agent_name}, but the agent "
+                                         "could not be read from Freshchat",
+                     "see the default_agent check")
+    live = agent_display_name(lookup.agent)
+    if live != f.agent_name:
+        return Check("agent_name", WARN,
+                     f"replies go out as {live}; saved as {f.agent_name}: the name changed in "
+                     "Freshchat since the last save",
+                     f"run Test & Save in {SETTINGS_PAGE} to store the new name, or rename the "
+                     "agent back in Freshchat (Admin Settings → Team)")
+    return Check("agent_name", OK, f"replies go out as {live}, unchanged since the last save")
+
+
+def webhook_traffic(f: Facts) -> Check:
+    if not f.connected:
+        return Check("webhook_traffic", WARN,
+                     "not connected: Freshchat has no webhook URL to post to",
+                     f"{TEST_AND_SAVE}; then, {WEBHOOK_FIX}")
+    if f.last_webhook_at is None:
+        return Check("webhook_traffic", WARN, "no webhook has arrived yet", WEBHOOK_FIX)
+    last = ago(f.now, f.last_webhook_at)
+    if f.now - f.last_webhook_at > WEBHOOK_SILENCE and f.sessions_open:
+        return Check("webhook_traffic", WARN,
+                     f"no webhook for {last.removesuffix(' ago')} while {f.sessions_open} "
+                     "session(s) are open", WEBHOOK_FIX)
+    return Check("webhook_traffic", OK, f"last webhook {last}")
+
+
+def resolution_events(f: Facts) -> Check:
+    if not f.sessions_total:
+        return Check("resolution_events", OK, "no sessions yet")
+    if not f.resolution_event_seen:
+        return Check("resolution_events", WARN,
+                     f"{f.sessions_total} session(s), but no Conversation Resolved or Closed "
+                     "event has ever arrived: chats resolved in Freshchat stay open here",
+                     f"{WEBHOOKS_IN_FRESHCHAT}: tick Conversation Resolved (and Conversation "
+                     "Closed where your account lists it)")
+    return Check("resolution_events", OK, "resolution events arrive")
+
+
+def stale_webhook_url(f: Facts) -> Check:
+    if not f.revoked_hits:
+        return Check("stale_webhook_url", OK, "nothing was posted to a revoked webhook URL")
+    last = f.revoked_last_hit_at
+    message = (f"Freshchat posted {f.revoked_hits} time(s) to a revoked webhook URL, last "
+               f"{ago(f.now, last) if last else 'at an unknown time'}")
+    fix = f"{WEBHOOKS_IN_FRESHCHAT}: paste the current webhook URL shown in {SETTINGS_PAGE}"
+    if last is not None and f.now - last <= STALE_FAIL_WITHIN:
+        return Check("stale_webhook_url", FAIL, message, fix)
+    if last is None or f.now - last <= STALE_WARN_WITHIN:
+        return Check("stale_webhook_url", WARN, message, fix)
+    return Check("stale_webhook_url", OK, f"{message} (none in the last 7 days)")
+
+
+def routing(f: Facts) -> Check:
+    if not f.assigned_only:
+        return Check("routing", OK, "auto handle all incoming chats: the AI claims unassigned "
+                                    "chats and leaves chats assigned to others")
+    agent = f.agent_name or f.agent_email or "the AI agent"
+    message = (f"assigned-only: {f.skipped_recent} chat(s) skipped in the last 24 h "
+               f"({f.skipped_total} in all) because they were not assigned to {agent}")
+    if f.skipped_recent:
+        return Check("routing", WARN, message,
+                     f"assign those chats to {agent} in Freshchat (an assignment rule can), or "
+                     f"switch to Auto handle all incoming chats in {SETTINGS_PAGE}")
+    return Check("routing", OK, message)
+
+
+def token(f: Facts) -> Check:
+    if not f.connected:
+        return Check("token", WARN, "not checked: no token saved", TEST_AND_SAVE)
+    rejected = f.integration_status == "token_rejected" or f.unauthorized_since_save > 0
+    if rejected:
+        paused = "; delivery is paused" if f.integration_status == "token_rejected" else ""
+        return Check("token", FAIL,
+                     f"Freshchat rejected {f.unauthorized_since_save} call(s) with 401 since "
+                     f"the last save ({when(f.saved_at)}){paused}",
+                     "generate a new token in Freshchat (Admin Settings → Integrations & APIs), "
+                     f"then {TEST_AND_SAVE} with it; delivery resumes then")
+    return Check("token", OK, f"no call rejected with 401 since the last save "
+                              f"({when(f.saved_at)})")
+
+
+def delivery_backlog(f: Facts) -> Check:
+    parts = [f"{f.outbox_depth} call(s) waiting"]
+    slow = f.oldest_pending_at is not None and f.now - f.oldest_pending_at > BACKLOG_AGE
+    if f.oldest_pending_at is not None:
+        parts.append(f"oldest queued {ago(f.now, f.oldest_pending_at)}")
+    parts.append(f"{f.rate_limited_last_hour} × 429 in the last hour "
+                 f"(plan limit {f.rate_limit_per_minute}/min)")
+    if f.outbox_failed:
+        parts.append(f"{f.outbox_failed} failed (see `flask outbox list --status failed`)")
+    fixes = []
+    if slow:
+        fixes.append("calls are waiting: check the token and credentials checks, "
+                     "`flask outbox list`, and that the worker runs (GET /healthz)")
+    if f.rate_limited_last_hour:
+        fixes.append("Freshchat is rate-limiting: set freshchat_rate_limit_per_minute to your "
+                     "plan's limit (`flask settings set freshchat_rate_limit_per_minute N`)")
+    status = WARN if fixes else OK
+    return Check("delivery_backlog", status, ", ".join(parts), "; ".join(fixes))
+
+
+RULES = (credentials, default_agent, agent_name, webhook_traffic, resolution_events,
+         stale_webhook_url, routing, token, delivery_backlog)
+
+
+def run_checks(facts: Facts) -> list[Check]:
+    return [rule(facts) for rule in RULES]
+
+
+def failed(checks: list[Check]) -> bool:
+    return any(check.status == FAIL for check in checks)

@@ -1,0 +1,173 @@
+"""Every runtime setting: its default, its parser (validation with a clear error), its help.
+
+The registry is the single source of truth: `flask settings show/set` and the settings
+pages read it, and the README documents every key (a test checks).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from opencx_bridge.ai.office_hours import ScheduleError, parse_holidays, parse_schedule, zone
+from opencx_bridge.ai.openai_compat import completions_url
+
+
+class SettingError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Spec:
+    key: str
+    default: object
+    parse: Callable[[str], object]
+    help: str
+    group: str = "general"
+    secret: bool = False  # stored encrypted, never shown back
+    choices: tuple[str, ...] = ()
+    multiline: bool = False
+
+
+def boolean(text: str) -> bool:
+    value = str(text).strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise SettingError("expected true or false")
+
+
+def number_in(low: float, high: float, low_inclusive: bool = False) -> Callable[[str], float]:
+    """A parser for a finite number between low and high (high included)."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except (TypeError, ValueError) as exc:
+            raise SettingError(f"expected a number, not {text!r}") from exc
+        above = value >= low if low_inclusive else value > low
+        if not math.isfinite(value) or not above or value > high:
+            word = "at least" if low_inclusive else "above"
+            raise SettingError(f"expected a number {word} {low:g} and at most {high:g}")
+        return value
+
+    return parse
+
+
+def whole_number_in(low: int, high: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(str(text).strip())
+        except ValueError as exc:
+            raise SettingError(f"expected a whole number, not {text!r}") from exc
+        if not low <= value <= high:
+            raise SettingError(f"expected a whole number from {low} to {high}")
+        return value
+
+    return parse
+
+
+def one_of(*choices: str) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        value = str(text).strip().lower()
+        if value not in choices:
+            raise SettingError(f"expected one of {', '.join(choices)}, not {text!r}")
+        return value
+
+    return parse
+
+
+def text(max_length: int = 2000, required: bool = False) -> Callable[[str], str]:
+    def parse(value: str) -> str:
+        value = str(value).strip()
+        if required and not value:
+            raise SettingError("must not be empty")
+        if len(value) > max_length:
+            raise SettingError(f"at most {max_length} characters")
+        return value
+
+    return parse
+
+
+def checked_by(check: Callable[[str], object]) -> Callable[[str], str]:
+    """A text setting that another module's parser validates; its error becomes ours."""
+
+    def parse(value: str) -> str:
+        value = str(value).strip()
+        if value:
+            try:
+                check(value)
+            except (ScheduleError, ValueError) as exc:
+                raise SettingError(str(exc)) from exc
+        return value
+
+    return parse
+
+
+schedule = checked_by(parse_schedule)
+holidays = checked_by(parse_holidays)
+timezone = checked_by(zone)
+http_url = checked_by(completions_url)  # the responder builds its URL the same way
+
+
+def topics(value: str) -> str:
+    return ", ".join(t.strip().lower() for t in str(value).split(",") if t.strip())
+
+
+HANDOFF_TEXT = ("I'm passing you to a member of our team; they will reply here as soon as "
+                "they can.")
+OFFLINE_TEXT = ("Our team is offline right now. I've passed your message on, and they will "
+                "reply here when they are back: {next_opening}.")
+
+SPECS: dict[str, Spec] = {spec.key: spec for spec in (
+    Spec("dedup_window_hours", 24.0, number_in(0, 24 * 30),
+         "hours a webhook's dedup key is remembered; redeliveries inside it are dropped",
+         "delivery"),
+    Spec("reopen_returns_to_ai", True, boolean,
+         "a conversation reopened in Freshchat goes back to the AI (else it stays with humans)",
+         "routing"),
+    Spec("freshchat_rate_limit_per_minute", 60, whole_number_in(2, 100_000),
+         "your Freshchat plan's API limit; every call, reads included, stays under it",
+         "delivery"),
+    Spec("delivery_retry_horizon_hours", 24.0, number_in(0, 24 * 30),
+         "how long a failing Freshchat call is retried before it is given up (dead-lettered)",
+         "delivery"),
+    Spec("handoff_confidence_threshold", 0.5, number_in(0, 1, low_inclusive=True),
+         "answers with a lower confidence (0..1) go to a human instead", "handoff"),
+    Spec("autopilot_topics", "", topics,
+         "comma list of topics the AI may answer (empty = every topic); others go to a human",
+         "handoff"),
+    Spec("handoff_message", HANDOFF_TEXT, text(1000, required=True),
+         "what the customer sees when the AI hands over during office hours", "handoff",
+         multiline=True),
+    Spec("handoff_message_offline", OFFLINE_TEXT, text(1000, required=True),
+         "what the customer sees on a handoff outside office hours; {next_opening} becomes "
+         "e.g. 'Monday 09:00 (Europe/Berlin)'", "handoff", multiline=True),
+    Spec("office_hours", "", schedule,
+         "weekly schedule like 'mon-fri 09:00-17:00; sat 10:00-14:00' (empty = always open)",
+         "office_hours"),
+    Spec("office_hours_timezone", "UTC", timezone, "IANA time zone of the schedule",
+         "office_hours"),
+    Spec("office_hours_holidays", "", holidays,
+         "closed dates, e.g. '2026-12-25, 2026-12-26'", "office_hours"),
+    Spec("office_hours_mode", "ai_always", one_of("ai_always", "ai_outside_hours_only"),
+         "ai_always: the AI answers at any time; ai_outside_hours_only: during office hours "
+         "new conversations go straight to humans", "office_hours",
+         choices=("ai_always", "ai_outside_hours_only")),
+    Spec("auto_resolve_after_minutes", 30.0, number_in(0, 60 * 24 * 30, low_inclusive=True),
+         "resolve a conversation after the AI's answer when the customer stays quiet this "
+         "long (decimals allowed; 0 = never)", "resolution"),
+    Spec("responder", "knowledge_base", one_of("knowledge_base", "openai_compatible"),
+         "who answers: the built-in knowledge base, or an OpenAI-compatible model",
+         "ai", choices=("knowledge_base", "openai_compatible")),
+    Spec("openai_base_url", "", http_url,
+         "base URL of a /v1/chat/completions server (OpenAI, Azure OpenAI, Ollama, vLLM, "
+         "llama.cpp)", "ai"),
+    Spec("openai_model", "", text(200), "model name, e.g. gpt-4o-mini or llama3.1", "ai"),
+    Spec("openai_api_key", "", text(500), "API key for the model server (stored encrypted)",
+         "ai", secret=True),
+    Spec("openai_temperature", 0.2, number_in(0, 2, low_inclusive=True),
+         "sampling temperature for the model (0..2)", "ai"),
+)}

@@ -1,0 +1,222 @@
+"""Hand off now, resolve and retry from the dashboard: the rows they write, and what
+Freshchat (the stand-in) sees once the worker has sent them."""
+
+from datetime import datetime
+
+import pytest
+from flows import Flow
+
+from opencx_bridge.engine import session_actions
+from opencx_bridge.extensions import db
+from opencx_bridge.store import settings
+from opencx_bridge.store.models import ChatSession, OutboxItem, TimelineEntry, utcnow
+
+WHO = "lead@example.com"
+
+
+@pytest.fixture
+def flow(app, client, standin, connected):
+    return Flow(app, client, standin, connected)
+
+
+@pytest.fixture
+def answered(flow):
+    """A conversation the AI claimed and answered: open, assigned to the AI agent."""
+    cid = flow.conversation(email="casey@example.com")
+    flow.customer_says(cid, "My order #1042 never arrived and I am really annoyed.")
+    flow.run()
+    assert len(flow.replies(cid)) == 1
+    return cid
+
+
+def act(app, cid: str, action, *args, **kwargs):
+    with app.app_context():
+        row = db.session.scalar(db.select(ChatSession).where(ChatSession.conversation_id == cid))
+        result = action(row, *args, **kwargs)
+        db.session.commit()
+        return result
+
+
+def session(app, cid: str) -> ChatSession:
+    with app.app_context():
+        row = db.session.scalar(db.select(ChatSession).where(ChatSession.conversation_id == cid))
+        db.session.expunge_all()
+        return row
+
+
+def timeline(app, cid: str) -> list[TimelineEntry]:
+    with app.app_context():
+        rows = list(db.session.scalars(db.select(TimelineEntry)
+                                       .where(TimelineEntry.conversation_id == cid)
+                                       .order_by(TimelineEntry.id)))
+        db.session.expunge_all()
+        return rows
+
+
+def texts(standin, cid: str, private: bool) -> list[str]:
+    kind = "private" if private else "normal"
+    return [m["message_parts"][0]["text"]["content"] for m in standin.messages(cid)
+            if m["actor_id"] == standin.ai_agent["id"] and m["message_type"] == kind]
+
+
+# hand off now -----------------------------------------------------------------------------
+
+def test_hand_off_now_does_what_an_ai_handoff_does(app, flow, standin, answered):
+    cid = answered
+    act(app, cid, session_actions.hand_off, WHO)
+    assert [(i.kind, i.status) for i in flow.outbox(cid)][-3:] == [
+        ("reply", "pending"), ("note", "pending"), ("unassign", "pending")]
+    row = session(app, cid)
+    assert row.status == "handed_off"
+    assert row.handoff_reason == f"handed off from the dashboard by {WHO}"
+    assert row.assigned_agent_id is None and row.auto_resolve_at is None
+
+    flow.run()
+    with app.app_context():
+        expected = settings.get("handoff_message")
+    assert texts(standin, cid, private=False)[-1] == expected
+    [note] = texts(standin, cid, private=True)
+    assert note.startswith("AI handoff: the AI stepped aside for a human.")
+    assert f"Reason: handed off from the dashboard by {WHO}" in note
+    assert "Summary: " in note and "Sentiment: negative" in note
+    assert "casey@example.com" in note
+    assert f"/sessions/{row.id}" in note
+    conversation = standin.conversation(cid)
+    assert not conversation.get("assigned_agent_id")
+
+
+def test_the_timeline_says_who_handed_off_and_the_sentiment(app, answered):
+    act(app, answered, session_actions.hand_off, WHO)
+    entry = timeline(app, answered)[-1]
+    assert entry.kind == "decision"
+    assert entry.summary == f"handoff: handed off from the dashboard by {WHO}"
+    assert '"by": "lead@example.com"' in entry.detail
+    assert '"sentiment": "negative (' in entry.detail
+
+
+def test_an_unassigned_session_is_not_unassigned(app, flow, answered):
+    with app.app_context():
+        row = db.session.scalar(db.select(ChatSession)
+                                .where(ChatSession.conversation_id == answered))
+        row.assigned_agent_id = None
+        db.session.commit()
+    act(app, answered, session_actions.hand_off, WHO)
+    assert [i.kind for i in flow.outbox(answered)][-2:] == ["reply", "note"]
+    assert "unassign" not in [i.kind for i in flow.outbox(answered)]
+
+
+def test_queued_ai_replies_are_cancelled(app, flow, standin):
+    cid = flow.conversation()
+    flow.customer_says(cid, "Hello?")
+    flow.worker.run_once()  # the event is processed; its rows are not all sent yet
+    with app.app_context():
+        db.session.add(OutboxItem(conversation_id=cid, kind="reply", body="{}",
+                                  idempotency_key="queued-reply"))
+        db.session.commit()
+    act(app, cid, session_actions.hand_off, WHO)
+    queued = [i for i in flow.outbox(cid) if i.idempotency_key == "queued-reply"]
+    assert queued[0].status == "cancelled"
+    assert '"cancelled_replies"' in timeline(app, cid)[-1].detail
+
+
+def test_outside_office_hours_the_offline_message_names_the_opening(app, flow, standin,
+                                                                   answered):
+    with app.app_context():
+        settings.set_value("office_hours", "mon-fri 09:00-17:00")
+        settings.set_value("office_hours_timezone", "UTC")
+        db.session.commit()
+    saturday = datetime(2026, 11, 28, 12, 0)
+    act(app, answered, session_actions.hand_off, WHO, now=saturday)
+    flow.run()
+    message = texts(standin, answered, private=False)[-1]
+    assert message.startswith("Our team is offline right now.")
+    assert "Monday 09:00" in message
+
+
+@pytest.mark.parametrize("status", ["handed_off", "resolved"])
+def test_only_a_session_the_ai_handles_can_be_handed_off(app, flow, answered, status):
+    with app.app_context():
+        db.session.scalar(db.select(ChatSession)
+                          .where(ChatSession.conversation_id == answered)).status = status
+        db.session.commit()
+    before = len(flow.outbox(answered))
+    with pytest.raises(session_actions.ActionError, match="only a session the AI is handling"):
+        act(app, answered, session_actions.hand_off, WHO)
+    assert len(flow.outbox(answered)) == before
+
+
+def test_hand_off_needs_a_connection(app, runner, flow, answered):
+    assert runner.invoke(args=["freshchat", "disconnect"]).exit_code == 0
+    with pytest.raises(session_actions.ActionError, match="not connected to Freshchat"):
+        act(app, answered, session_actions.hand_off, WHO)
+    assert session(app, answered).status == "open"
+
+
+# resolve ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("status", ["open", "handed_off"])
+def test_resolve_resolves_in_freshchat_and_here(app, flow, standin, answered, status):
+    with app.app_context():
+        db.session.scalar(db.select(ChatSession)
+                          .where(ChatSession.conversation_id == answered)).status = status
+        db.session.commit()
+    act(app, answered, session_actions.resolve, WHO)
+    row = session(app, answered)
+    assert row.status == "resolved" and row.resolved_at is not None
+    assert flow.outbox(answered)[-1].kind == "resolve"
+    assert timeline(app, answered)[-1].summary == f"resolved from the dashboard by {WHO}"
+    flow.run()
+    assert standin.conversation(answered)["status"] == "resolved"
+
+
+def test_a_resolved_session_cannot_be_resolved_again(app, answered):
+    act(app, answered, session_actions.resolve, WHO)
+    with pytest.raises(session_actions.ActionError, match="already resolved"):
+        act(app, answered, session_actions.resolve, WHO)
+
+
+# retry ------------------------------------------------------------------------------------
+
+def failed_call(app, cid: str) -> int:
+    with app.app_context():
+        item = OutboxItem(conversation_id=cid, kind="resolve", body='{"status": "resolved"}',
+                          idempotency_key=f"failed:{cid}", status="failed", attempts=7,
+                          last_status=400, last_error="bad request")
+        db.session.add(item)
+        db.session.commit()
+        return item.id
+
+
+def test_retry_sends_a_failed_call_again(app, flow, standin, answered):
+    item_id = failed_call(app, answered)
+    act(app, answered, session_actions.retry, item_id, WHO)
+    item = next(i for i in flow.outbox(answered) if i.id == item_id)
+    assert (item.status, item.attempts) == ("pending", 0)
+    assert item.retried_at is not None and item.next_attempt_at <= utcnow()
+    assert f"call #{item_id}" in timeline(app, answered)[-1].summary
+    flow.run()
+    assert next(i for i in flow.outbox(answered) if i.id == item_id).status == "sent"
+    assert standin.conversation(answered)["status"] == "resolved"
+
+
+def test_retry_refuses_a_call_that_did_not_fail(app, flow, answered):
+    sent = flow.outbox(answered)[-1]
+    with pytest.raises(session_actions.ActionError, match="is sent, not failed"):
+        act(app, answered, session_actions.retry, sent.id, WHO)
+
+
+def test_retry_refuses_another_conversations_call(app, flow, answered):
+    other = flow.conversation()
+    flow.customer_says(other, "hi")
+    item_id = failed_call(app, other)
+    with pytest.raises(session_actions.ActionError, match=f"no Freshchat call #{item_id}"):
+        act(app, answered, session_actions.retry, item_id, WHO)
+    assert next(i for i in flow.outbox(other) if i.id == item_id).status == "failed"
+
+
+def test_calls_lists_the_conversations_writes_newest_first(app, flow, answered):
+    with app.app_context():
+        listed = session_actions.calls(answered)
+        assert [i.id for i in listed] == sorted((i.id for i in listed), reverse=True)
+        assert {i.conversation_id for i in listed} == {answered}
+        assert [i.kind for i in reversed(listed)] == ["assign", "reply"]

@@ -1,0 +1,244 @@
+"""Processing one event: facts read from Freshchat, the decision, its effects in one commit."""
+
+import pytest
+from flows import Flow
+from sqlalchemy import select
+
+from opencx_bridge.ai import Answer, ResponderError
+from opencx_bridge.engine import step
+from opencx_bridge.extensions import db
+from opencx_bridge.store import timeline
+from opencx_bridge.store.models import ChatSession, Contact, Event, Message
+
+
+@pytest.fixture
+def flow(app, client, standin, connected):
+    return Flow(app, client, standin, connected)
+
+
+def session_of(app, cid) -> ChatSession:
+    with app.app_context():
+        row = db.session.scalar(select(ChatSession).where(ChatSession.conversation_id == cid))
+        db.session.expunge_all()
+        return row
+
+
+def test_a_new_session_stores_ids_link_contact_and_transcript(flow, app, standin):
+    cid = flow.conversation(email="Casey@Example.com")
+    flow.customer_says(cid, "where is my parcel?")
+    flow.run()
+    conversation = standin.conversation(cid)
+    row = session_of(app, cid)
+    assert row.status == "open"
+    assert row.app_id == conversation["app_id"]
+    assert row.freshchat_conversation_id == str(conversation["freshchat_conversation_id"])
+    assert row.freshchat_url == (f"https://acme.freshchat.com/a/{conversation['app_id']}"
+                                 f"/open/conversation/{cid}")
+    assert row.assigned_agent_id == standin.ai_agent["id"]
+    with app.app_context():
+        contact = db.session.get(Contact, row.contact_id)
+        assert (contact.email, contact.name) == ("casey@example.com", "Casey Customer")
+        authors = [m.author for m in db.session.scalars(select(Message).order_by(Message.id))]
+        assert authors == ["customer", "ai"]
+
+
+def test_the_customer_is_fetched_once(flow, standin):
+    cid = flow.conversation(email="once@example.com")
+    flow.customer_says(cid, "one")
+    flow.customer_says(cid, "two")
+    flow.run()
+    assert len(standin.calls_to("GET", "/v2/users/")) == 1
+
+
+def test_the_timeline_tells_the_story(flow, app):
+    cid = flow.conversation()
+    flow.customer_says(cid, "hello")
+    flow.run()
+    with app.app_context():
+        entries = [(e.kind, e.summary) for e in timeline.entries(cid)]
+    kinds = [kind for kind, _ in entries]
+    assert kinds[0] == "event"
+    assert ("decision", "auto: unassigned conversation claimed by the AI agent") in entries
+    calls = [summary for kind, summary in entries if kind == "call"]
+    assert any(s.startswith("GET /conversations/") for s in calls)
+    assert any(s.startswith("PUT /conversations/") and "→ 200" in s for s in calls)
+    assert any(s.startswith("POST /conversations/") and "→ 201" in s for s in calls)
+
+
+def test_a_failed_read_postpones_the_event_instead_of_guessing(flow, app, standin):
+    cid = flow.conversation()
+    standin.fail_next("GET", "/v2/conversations/*", 503)
+    flow.customer_says(cid, "hello")
+    flow.run()
+    with app.app_context():
+        event = db.session.scalar(select(Event))
+        assert (event.status, event.attempts) == ("pending", 1)
+        assert "Freshchat read failed" in event.error
+    assert flow.replies(cid) == []
+    flow.time_passes(400)
+    flow.run()
+    assert len(flow.replies(cid)) == 1
+
+
+def test_a_later_event_waits_for_an_earlier_one_of_the_same_conversation(flow, app, standin):
+    cid = flow.conversation()
+    standin.fail_next("GET", "/v2/conversations/*", 503)
+    flow.customer_says(cid, "first")
+    flow.customer_says(cid, "second")
+    flow.run()
+    with app.app_context():
+        statuses = [e.status for e in db.session.scalars(select(Event).order_by(Event.id))]
+    assert statuses == ["pending", "pending"]
+    flow.time_passes(400)
+    flow.run()
+    texts = [m.text for m in _transcript(app, cid) if m.author == "customer"]
+    assert texts == ["first", "second"]
+
+
+def _transcript(app, cid):
+    with app.app_context():
+        row = db.session.scalar(select(ChatSession).where(ChatSession.conversation_id == cid))
+        rows = list(db.session.scalars(select(Message).where(Message.session_id == row.id)
+                                       .order_by(Message.id)))
+        db.session.expunge_all()
+        return rows
+
+
+class BrokenResponder:
+    def __init__(self):
+        self.summaries_asked = 0
+
+    def respond(self, question, history):
+        raise ResponderError("model is down")
+
+    def summarise(self, turns):
+        self.summaries_asked += 1
+        raise ResponderError("model is down")
+
+
+def test_a_responder_failure_hands_off_instead_of_going_silent(app, client, standin,
+                                                              connected):
+    broken = BrokenResponder()
+    flow = Flow(app, client, standin, connected, responder=broken)
+    cid = flow.conversation()
+    flow.customer_says(cid, "hello")
+    flow.run()
+    row = session_of(app, cid)
+    assert row.status == "handed_off"
+    assert row.handoff_reason == "AI unavailable: model is down"
+    [message] = flow.replies(cid)
+    assert "member of our team" in message["message_parts"][0]["text"]["content"]
+    notes = [m for m in standin.messages(cid) if m["message_type"] == "private"]
+    assert "Reason: AI unavailable: model is down" in notes[0]["message_parts"][0]["text"][
+        "content"]
+    assert broken.summaries_asked == 0  # the model that just failed is not asked again
+
+
+class UnsureModel:
+    """Answers with no confidence (so the AI hands off) and summarises; notes whether a write
+    transaction was open on the session's connection while it was asked."""
+
+    def __init__(self):
+        self.writing_while_asked = []
+
+    def respond(self, question, history):
+        self.writing_while_asked.append(_writing())
+        return Answer(text="maybe?", confidence=0.0)
+
+    def summarise(self, turns):
+        self.writing_while_asked.append(_writing())
+        return "The customer asks something the AI is unsure of."
+
+
+def _writing() -> bool:
+    """Anything added but not flushed, or (SQLite) a write transaction open: that holds the
+    database's one write lock. (PostgreSQL's claim is a row lock, not checked here.)"""
+    if db.session.new or db.session.dirty or db.session.deleted:
+        return True
+    if db.engine.dialect.name != "sqlite":
+        return False
+    return db.session.connection().connection.dbapi_connection.in_transaction
+
+
+def test_the_model_is_asked_for_the_answer_and_the_summary_before_any_write(app, client, standin,
+                                                                             connected):
+    model = UnsureModel()
+    flow = Flow(app, client, standin, connected, responder=model)
+    cid = flow.conversation()
+    flow.customer_says(cid, "can you do something unusual for me?")
+    flow.run()
+    assert session_of(app, cid).status == "handed_off"
+    notes = [m for m in standin.messages(cid) if m["message_type"] == "private"]
+    assert "The customer asks something the AI is unsure of." in notes[0]["message_parts"][0][
+        "text"]["content"]
+    assert model.writing_while_asked == [False, False]
+
+
+class EchoResponder:
+    def __init__(self):
+        self.seen = []
+
+    def respond(self, question, history):
+        self.seen.append((question, [t.text for t in history]))
+        return Answer(text=f"you said: {question}", confidence=0.9)
+
+
+def test_the_responder_gets_the_question_and_the_history(app, client, standin, connected):
+    responder = EchoResponder()
+    flow = Flow(app, client, standin, connected, responder=responder)
+    cid = flow.conversation()
+    flow.customer_says(cid, "first")
+    flow.run()
+    flow.customer_says(cid, "second")
+    flow.run()
+    assert responder.seen[-1] == ("second", ["first", "you said: first"])  # earlier turns
+    assert [m["message_parts"][0]["text"]["content"] for m in flow.replies(cid)] == \
+        ["you said: first", "you said: second"]
+
+
+def test_an_unparseable_known_event_fails_visibly(flow, app):
+    response = flow.post({"action": "message_create", "data": {"message": "not an object"}})
+    assert response.status_code == 200
+    flow.run()
+    with app.app_context():
+        event = db.session.scalar(select(Event))
+        assert event.status == "failed"
+        assert "could not parse" in event.error
+
+
+def test_a_crashing_event_is_parked_then_failed_not_retried_forever(flow, app, monkeypatch):
+    cid = flow.conversation()
+    flow.customer_says(cid, "hello")
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(step, "decide", boom)
+    for _ in range(step.MAX_CRASHES):
+        flow.run()
+        flow.time_passes(400)
+    with app.app_context():
+        event = db.session.scalar(select(Event))
+        assert event.status == "failed"
+        assert "RuntimeError('bug')" in event.error
+
+
+def test_a_crash_is_charged_to_the_event_that_crashed_only(flow, app):
+    cid = flow.conversation()
+    flow.customer_says(cid, "first")
+    flow.customer_says(cid, "second")
+    with app.app_context():
+        first, second = db.session.scalars(select(Event).order_by(Event.id)).all()
+        try:
+            raise step.EventCrashed(first.id) from RuntimeError("bug")
+        except step.EventCrashed as crashed:
+            caught = crashed
+        first.status = "processed"  # another process settled it meanwhile
+        db.session.commit()
+        step.park_after_crash(caught)
+        assert (second.attempts, second.error) == (0, None)
+        assert first.attempts == 0  # settled elsewhere: not charged either
+        first.status = "pending"
+        db.session.commit()
+        step.park_after_crash(caught)
+        assert first.attempts == 1 and "RuntimeError('bug')" in first.error

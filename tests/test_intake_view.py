@@ -1,0 +1,187 @@
+"""The webhook intake: token, size, signature, body, dedup, in that order; nothing else."""
+
+import json
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
+
+from opencx_bridge.extensions import db
+from opencx_bridge.freshchat.signature import generate_private_key, sign
+from opencx_bridge.store.models import DedupKey, Event, TimelineEntry
+
+FIXTURES = Path(__file__).parent / "fixtures" / "freshchat"
+
+
+def fixture_bytes(name: str) -> bytes:
+    return (FIXTURES / f"{name}.json").read_bytes()
+
+
+@pytest.fixture
+def path(connected):
+    return urlsplit(connected).path
+
+
+@pytest.fixture
+def post(client, path, standin):
+    def post(raw: bytes, signature: str | None = "sign", **headers):
+        if signature == "sign":
+            signature = sign(raw, standin.private_key)
+        if signature is not None:
+            headers["X-Freshchat-Signature"] = signature
+        return client.post(path, data=raw, headers=headers, content_type="application/json")
+    return post
+
+
+def stored(app) -> list[Event]:
+    with app.app_context():
+        return list(db.session.scalars(select(Event).order_by(Event.id)))
+
+
+def test_a_signed_message_is_stored_and_accepted(app, post):
+    response = post(fixture_bytes("message_create_user"))
+    assert response.status_code == 200
+    assert response.content_type == "application/json"
+    assert response.get_data() == b'{"status":"accepted"}\n'  # as jsonify would write it
+    [event] = stored(app)
+    assert event.action == "message_create"
+    assert event.status == "pending"
+    assert event.conversation_id == "7d1f3a5c-2b4e-4f60-9a8b-c1d2e3f4a5b6"
+
+
+def test_the_intake_calls_nobody(app, post, standin):
+    standin.calls.clear()
+    post(fixture_bytes("message_create_user"))
+    assert standin.calls == []
+
+
+def test_a_redelivery_is_a_duplicate(app, post):
+    raw = fixture_bytes("message_create_user")
+    statuses = [post(raw, **{"X-Retry-Count": str(n)}).json["status"] for n in range(4)]
+    assert statuses == ["accepted", "duplicate", "duplicate", "duplicate"]
+    assert len(stored(app)) == 1
+    with app.app_context():
+        dropped = db.session.scalar(select(func.count()).select_from(TimelineEntry)
+                                    .where(TimelineEntry.kind == "duplicate"))
+    assert dropped == 3
+
+
+def test_a_key_older_than_the_window_counts_as_new(app, post):
+    raw = fixture_bytes("message_create_user")
+    post(raw)
+    with app.app_context():
+        key = db.session.scalar(select(DedupKey))
+        key.seen_at = key.seen_at.replace(year=2000)
+        db.session.commit()
+    assert post(raw).json == {"status": "accepted"}
+
+
+@pytest.mark.parametrize("name", ["message_create_korean_emoji", "message_create_user_legacy",
+                                  "conversation_assignment", "conversation_resolution",
+                                  "conversation_reopen", "conversation_close"])
+def test_every_known_payload_is_accepted(post, name):
+    assert post(fixture_bytes(name)).json == {"status": "accepted"}
+
+
+def test_korean_and_emoji_are_verified_over_the_raw_bytes(post):
+    raw = fixture_bytes("message_create_korean_emoji")
+    reserialised = json.dumps(json.loads(raw)).encode()  # what a careless receiver would check
+    assert raw != reserialised
+    assert post(raw).status_code == 200
+
+
+def test_an_unknown_action_is_stored_and_ignored(app, post):
+    assert post(fixture_bytes("unknown_action")).json == {"status": "ignored"}
+    [event] = stored(app)
+    assert event.status == "ignored"
+
+
+def test_an_unknown_token_is_404(client, post):
+    response = client.post("/webhooks/freshchat/not-the-token", data=b"{}")
+    assert response.status_code == 404
+
+
+def test_an_unsigned_delivery_is_401(app, post):
+    response = post(fixture_bytes("message_create_user"), signature=None)
+    assert response.status_code == 401
+    assert "missing X-Freshchat-Signature" in response.json["error"]
+    assert stored(app) == []
+
+
+def test_a_forged_delivery_is_401(app, post):
+    raw = fixture_bytes("message_create_user")
+    forged = sign(raw, generate_private_key())
+    assert post(raw, signature=forged).status_code == 401
+    assert stored(app) == []
+
+
+def test_a_tampered_body_is_401(post, standin):
+    raw = fixture_bytes("message_create_user")
+    signature = sign(raw, standin.private_key)
+    assert post(raw.replace(b"#1042", b"#1043"), signature=signature).status_code == 401
+
+
+def test_a_body_over_the_limit_is_413_before_the_signature_is_checked(app, post):
+    response = post(b"x" * (2 * 1024 * 1024), signature=None)
+    assert response.status_code == 413
+    assert stored(app) == []
+
+
+@pytest.mark.parametrize("raw, why", [
+    (b"\xff\xfe not utf-8", "not UTF-8"),
+    (b"{not json", "not JSON"),
+    (b"[1, 2]", "not a JSON object"),
+    (b'{"data": {}}', 'no string "action"'),
+    (b'{"action": 7}', 'no string "action"'),
+])
+def test_malformed_bodies_are_400_and_say_why(app, post, raw, why):
+    response = post(raw)
+    assert response.status_code == 400
+    assert why in response.json["error"]
+    assert stored(app) == []
+
+
+def test_without_a_public_key_deliveries_need_no_signature(app, post, runner, standin):
+    from opencx_bridge.store import integration
+
+    with app.app_context():
+        integration.get().webhook_public_key = None
+        db.session.commit()
+    assert post(fixture_bytes("message_create_user"), signature=None).status_code == 200
+
+
+def test_a_database_failure_answers_503_so_freshchat_retries(app, post, monkeypatch):
+    from opencx_bridge.intake import accept
+
+    def broken(*args, **kwargs):
+        raise OperationalError("INSERT", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(accept, "store", broken)
+    response = post(fixture_bytes("message_create_user"))
+    assert response.status_code == 503
+
+
+def test_a_database_that_cannot_be_reached_answers_503(app, post, monkeypatch):
+    """The pool hands the driver's own error through when it cannot connect at all."""
+    with app.app_context():
+        engine = db.engine
+
+    def down():
+        raise engine.dialect.loaded_dbapi.OperationalError("connection refused")
+
+    monkeypatch.setattr(engine, "raw_connection", down)
+    response = post(fixture_bytes("message_create_user"))
+    assert response.status_code == 503
+    assert "database unavailable" in response.json["error"]
+
+
+def test_hits_on_a_revoked_url_are_counted(app, client, path, runner):
+    from opencx_bridge.store.models import RevokedWebhook
+
+    runner.invoke(args=["freshchat", "disconnect"])
+    assert client.post(path, data=b"{}").status_code == 404
+    assert client.post(path, data=b"{}").status_code == 404
+    with app.app_context():
+        assert db.session.scalar(select(RevokedWebhook.hits)) == 2

@@ -1,0 +1,67 @@
+"""The WAL is copied back by the scheduler: connections only past a backstop."""
+
+import time
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from opencx_bridge.extensions import db
+from opencx_bridge.scheduler.prune import prune_dedup_keys
+from opencx_bridge.store import sqlite
+from opencx_bridge.store.models import DedupKey, utcnow
+from opencx_bridge.worker.runner import Worker
+
+
+@pytest.fixture
+def sqlite_only(app):
+    with app.app_context():
+        if db.engine.dialect.name != "sqlite":
+            pytest.skip("SQLite only: PostgreSQL has no WAL file of ours to copy back")
+        yield
+
+
+def test_connections_checkpoint_by_themselves_only_past_the_backstop(sqlite_only):
+    assert db.session.execute(text("PRAGMA wal_autocheckpoint")).scalar() == sqlite.BACKSTOP_PAGES
+    limit = db.session.execute(text("PRAGMA journal_size_limit")).scalar()
+    assert limit == sqlite.SIZE_LIMIT_BYTES
+
+
+def test_write_transactions_begin_immediate_and_wait_for_the_lock(sqlite_only):
+    raw = db.session.connection().connection.dbapi_connection
+    assert raw.isolation_level == "IMMEDIATE"  # sqlite3 then opens writes with BEGIN IMMEDIATE
+    assert db.session.execute(text("PRAGMA busy_timeout")).scalar() == sqlite.BUSY_TIMEOUT_MS
+    assert db.session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+
+
+def test_a_database_without_a_log_has_nothing_to_copy():
+    assert sqlite.checkpoint(create_engine("sqlite://")) is None
+
+
+def test_a_checkpoint_copies_every_committed_page_back(sqlite_only):
+    db.session.add_all(DedupKey(key=f"k{n}", seen_at=utcnow()) for n in range(200))
+    db.session.commit()
+    db.session.close()  # no reader left on an old snapshot
+    assert sqlite.checkpoint(db.engine) > 0
+    busy, log, copied = db.session.execute(text("PRAGMA wal_checkpoint(PASSIVE)")).one()
+    assert (busy, log) == (0, copied)
+
+
+def test_other_databases_have_nothing_to_copy(app):
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            pytest.skip("PostgreSQL only")
+        assert sqlite.checkpoint(db.engine) is None
+
+
+def test_the_scheduler_checkpoints_each_second_and_the_prune_after_each_batch(
+        app, monkeypatch):
+    calls = []
+    monkeypatch.setattr(sqlite, "checkpoint", lambda engine: calls.append(engine))
+    worker = Worker(app, threads=1)
+    worker._last_housekeeping = time.monotonic()  # the prune is not due yet
+    worker.run_once()
+    assert len(calls) == 1
+    with app.app_context():
+        calls.clear()
+        prune_dedup_keys(batch=2, pause=0)
+        assert len(calls) == 1  # nothing expired: one batch
