@@ -22,7 +22,6 @@ from opencx_bridge.engine.rules.types import (
     TranscriptLine,
 )
 from opencx_bridge.freshchat.events import Event
-from opencx_bridge.store import models  # noqa: F401 - scratch: a forbidden import
 
 
 def decide(event: Event, state: SessionState, settings: Settings,
