@@ -161,6 +161,31 @@ def test_the_checks_find_a_forbidden_import_and_a_circle(tmp_path):
                                "opencx_bridge.store.a"]]
 
 
+# Views and commands change state only through write functions (store/writes.py).
+FRONT_DOORS = ("web", "cli", "sandbox", "intake/view.py")
+SESSION_WRITES = {"commit", "rollback", "add", "add_all", "delete", "flush"}
+
+
+def session_writes(path: Path) -> list[str]:
+    """`db.session.commit()` and friends called in the file."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                and node.func.attr in SESSION_WRITES
+                and ast.unparse(node.func.value) == "db.session"):
+            found.append(f"{path.name}:{node.lineno}: db.session.{node.func.attr}()")
+    return found
+
+
+def test_views_and_commands_write_only_through_write_functions(tmp_path):
+    doors = [path for door in FRONT_DOORS for path in
+             ([PACKAGE / door] if door.endswith(".py") else (PACKAGE / door).rglob("*.py"))]
+    assert [found for path in doors for found in session_writes(path)] == []
+    bad = tmp_path / "view.py"
+    bad.write_text("def save():\n    db.session.add(1)\n    db.session.commit()\n")
+    assert session_writes(bad) == ["view.py:2: db.session.add()", "view.py:3: db.session.commit()"]
+
+
 def test_the_pure_rooms_load_without_flask_or_sqlalchemy():
     """Per import, not only per module: importing them loads no web framework or database."""
     code = ("import sys, opencx_bridge.engine.rules, opencx_bridge.freshchat.client, "

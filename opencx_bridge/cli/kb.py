@@ -7,7 +7,6 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
-from opencx_bridge.extensions import db
 from opencx_bridge.kb import articles, importer
 from opencx_bridge.kb.responder import KnowledgeBaseResponder
 from opencx_bridge.kb.search import search as search_kb
@@ -27,7 +26,6 @@ def import_(path: Path) -> None:
     Importing again updates the same articles in place.
     """
     report = importer.import_path(path)
-    db.session.commit()
     for error in report.errors:
         click.echo(f"error: {error}", err=True)
     click.echo(f"{report.files} file(s): {report.created} created, {report.updated} updated, "

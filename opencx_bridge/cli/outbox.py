@@ -52,6 +52,5 @@ def retry(item_id: int | None, all_failed: bool) -> None:
             raise click.ClickException(f"no outbox row {item_id}")
         if row.status != "failed":
             raise click.ClickException(f"row {item_id} is {row.status}, not failed: nothing to do")
-    count = delivery.retry(None if all_failed else [item_id])
-    db.session.commit()
+    count = delivery.retry_failed(None if all_failed else [item_id])
     click.echo(f"{count} row(s) queued again")

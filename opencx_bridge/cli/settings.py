@@ -7,7 +7,6 @@ import getpass
 import click
 from flask.cli import with_appcontext
 
-from opencx_bridge.extensions import db
 from opencx_bridge.store import settings as registry
 
 
@@ -32,5 +31,4 @@ def set_(key: str, value: str) -> None:
         stored = registry.set_value(key, value, who=f"cli ({getpass.getuser()})")
     except registry.SettingError as exc:
         raise click.ClickException(str(exc)) from exc
-    db.session.commit()
     click.echo(f"{key} = {registry.display(key, stored)}")

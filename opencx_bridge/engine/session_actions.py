@@ -1,6 +1,6 @@
 """What a person can do to a session from the dashboard: hand it off now, resolve it, retry
 a failed Freshchat call. Each writes the same rows the AI's own decisions write (delivery,
-session, timeline) in the caller's transaction; the worker sends them.
+session, timeline), committed, or nothing when the action cannot be done; the worker sends them.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from opencx_bridge.extensions import db
 from opencx_bridge.outbox import delivery
 from opencx_bridge.store import integration, timeline
 from opencx_bridge.store.models import ChatSession, OutboxItem, utcnow
+from opencx_bridge.store.writes import commits
 
 OUTBOX_STATUSES = ("pending", "sending", "sent", "failed", "cancelled")
 
@@ -24,6 +25,7 @@ class ActionError(Exception):
     """The action cannot be done now; the message says why and what to do."""
 
 
+@commits
 def hand_off(session: ChatSession, who: str, now: datetime | None = None) -> None:
     """Do what an AI handoff does: the customer-visible handoff message, the private note
     (summary, sentiment, reason), unassign when assigned; the session is handed off."""
@@ -46,6 +48,7 @@ def hand_off(session: ChatSession, who: str, now: datetime | None = None) -> Non
     timeline.add(cid, "decision", f"handoff: {reason}", detail)
 
 
+@commits
 def resolve(session: ChatSession, who: str, now: datetime | None = None) -> None:
     """Resolve the conversation in Freshchat (PUT status resolved) and here."""
     _lock(session)
@@ -64,6 +67,7 @@ def _lock(session: ChatSession) -> None:
     db.session.refresh(session, with_for_update=True)
 
 
+@commits
 def retry(session: ChatSession, item_id: int, who: str) -> OutboxItem:
     """Send a failed call of this conversation again."""
     item = db.session.get(OutboxItem, item_id)

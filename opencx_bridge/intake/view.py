@@ -9,7 +9,6 @@ import functools
 import json
 
 from flask import Blueprint, current_app, jsonify, request
-from sqlalchemy import select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -22,8 +21,7 @@ from opencx_bridge.freshchat.signature import (
     verify,
 )
 from opencx_bridge.intake import accept
-from opencx_bridge.store import secrets_box
-from opencx_bridge.store.models import RevokedWebhook, utcnow
+from opencx_bridge.store import integration, secrets_box
 from opencx_bridge.worker import runner
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
@@ -66,7 +64,7 @@ def _verified(connection: Connection, keys: accept.WebhookKeys):
 
 def _unknown_url(token: str):
     try:
-        _count_revoked_hit(token)
+        integration.count_revoked_hit(token)
     except SQLAlchemyError:
         return _database_down()
     return _error(404, "unknown webhook URL: copy the current one from the bridge settings")
@@ -87,16 +85,6 @@ def _too_large(limit: int):
     return _error(413, f"body larger than {limit} bytes")
 
 
-def _count_revoked_hit(token: str) -> None:
-    row = db.session.scalar(
-        select(RevokedWebhook).where(RevokedWebhook.token_digest == secrets_box.digest(token))
-    )
-    if row is not None:
-        row.hits += 1
-        row.last_hit_at = utcnow()
-        db.session.commit()
-
-
 @functools.lru_cache(maxsize=4)
 def _public_key(text: str):
     return load_public_key(text)
@@ -108,7 +96,6 @@ def _retry_count() -> int | None:
 
 
 def _database_down():
-    db.session.rollback()
     current_app.logger.exception("webhook not stored: database error")
     return _error(503, "database unavailable; Freshchat will retry")
 

@@ -1,6 +1,7 @@
 """Reading and writing articles: the dashboard and the importer both go through here.
 
-Writes are added to the session; the caller commits (one transaction per request/import).
+create/update/delete add to the session (the importer commits its whole import once);
+save/remove are the dashboard's, committed one article at a time.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from sqlalchemy import func, select
 
 from opencx_bridge.extensions import db
 from opencx_bridge.store.models import Article
+from opencx_bridge.store.writes import commits
 
 MAX_QUESTION = 500
 MAX_TOPIC = 64
@@ -93,3 +95,18 @@ def update(article: Article, question: str, answer: str, topic: str | None,
 def delete(article: Article) -> None:
     db.session.delete(article)
     db.session.flush()
+
+
+@commits
+def save(article: Article | None, question: str, answer: str, topic: str | None,
+         tags: str | None) -> Article:
+    """A new article (article None) or an edit, committed; ArticleError saves nothing."""
+    if article is None:
+        return create(question, answer, topic, tags)
+    update(article, question, answer, topic, tags)
+    return article
+
+
+@commits
+def remove(article: Article) -> None:
+    delete(article)

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from opencx_bridge.kb import articles, text
+from opencx_bridge.store.writes import commits
 
 SUFFIXES = {".csv": "csv", ".md": "md", ".markdown": "md"}
 _FENCE = re.compile(r"^\s*(```|~~~)")
@@ -227,7 +228,8 @@ def store(drafts: Iterable[Draft], report: Report) -> Report:
     return report
 
 
+@commits
 def import_path(path: Path | str) -> Report:
-    """Parse and store everything under `path` (uncommitted)."""
+    """Parse and store everything under `path`, in one transaction."""
     drafts, errors, files = read_path(Path(path))
     return store(drafts, Report(files=files, errors=errors))

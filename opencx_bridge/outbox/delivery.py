@@ -20,6 +20,7 @@ from opencx_bridge.freshchat import errors, events
 from opencx_bridge.outbox import api_calls
 from opencx_bridge.store import integration, settings, timeline
 from opencx_bridge.store.models import ChatSession, Message, OutboxItem, utcnow
+from opencx_bridge.store.writes import commits
 
 WRITE_KINDS = ("assign", "unassign", "resolve")  # PUT /conversations/{id}
 MESSAGE_KINDS = ("reply", "note")  # POST /conversations/{id}/messages
@@ -254,6 +255,12 @@ def release_orphans(gone_owners: set[str]) -> int:
         .values(status="pending", uncertain=True))
     db.session.commit()
     return result.rowcount or 0
+
+
+@commits
+def retry_failed(item_ids: list[int] | None = None) -> int:
+    """retry(), committed (the CLI's)."""
+    return retry(item_ids)
 
 
 def retry(item_ids: list[int] | None = None) -> int:

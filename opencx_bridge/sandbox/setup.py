@@ -10,7 +10,6 @@ from pathlib import Path
 
 from flask import current_app
 
-from opencx_bridge.extensions import db
 from opencx_bridge.freshchat.account import ConnectError, ConnectRequest
 from opencx_bridge.kb import articles, importer
 from opencx_bridge.outbox import api_calls
@@ -99,5 +98,4 @@ def import_sample_faq() -> int:
     if articles.count():
         return 0
     report = importer.import_path(SAMPLE_FAQ)
-    db.session.commit()
     return report.imported

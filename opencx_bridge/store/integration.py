@@ -7,6 +7,7 @@ import secrets
 from dataclasses import dataclass
 
 from flask import current_app, has_request_context, request
+from sqlalchemy import select
 
 from opencx_bridge import http_sessions
 from opencx_bridge.extensions import db
@@ -15,6 +16,7 @@ from opencx_bridge.freshchat.client import FreshchatClient, api_base_for
 from opencx_bridge.freshchat.signature import fingerprint, load_public_key
 from opencx_bridge.store import secrets_box, settings
 from opencx_bridge.store.models import Integration, RevokedWebhook, utcnow
+from opencx_bridge.store.writes import commits
 
 WEBHOOK_PATH = "/webhooks/freshchat/"
 WEBHOOK_EVENTS = (
@@ -36,6 +38,16 @@ def get() -> Integration:
         db.session.commit()
         row = db.session.get(Integration, 1)
     return row
+
+
+@commits
+def count_revoked_hit(token: str) -> None:
+    """A request to a revoked webhook URL: counted, for the settings page to show."""
+    row = db.session.scalar(
+        select(RevokedWebhook).where(RevokedWebhook.token_digest == secrets_box.digest(token)))
+    if row is not None:
+        row.hits += 1
+        row.last_hit_at = utcnow()
 
 
 def is_connected(row: Integration) -> bool:

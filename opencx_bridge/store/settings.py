@@ -14,6 +14,7 @@ from opencx_bridge.extensions import db
 from opencx_bridge.store import secrets_box
 from opencx_bridge.store.models import Setting, SettingChange, utcnow
 from opencx_bridge.store.setting_specs import SPECS, SettingError, Spec
+from opencx_bridge.store.writes import commits
 
 __all__ = ["SPECS", "SettingError", "Spec", "all_values", "decode", "get", "set_value", "set_many",
            "record_change", "recent_changes", "display"]
@@ -69,12 +70,13 @@ def parse(key: str, text: str) -> object:
 
 
 def set_value(key: str, text: str, who: str = "cli") -> object:
-    """Validate, store and audit one setting; the caller commits."""
+    """Validate, store and audit one setting, committed."""
     return set_many({key: text}, who)[key]
 
 
+@commits
 def set_many(texts: dict[str, str], who: str) -> dict[str, object]:
-    """Validate every value first, then store them all: nothing is half-saved."""
+    """Validate every value first, then store them all, committed: nothing is half-saved."""
     values = {key: parse(key, text) for key, text in texts.items()}
     for key, value in values.items():
         _store(key, value, who)

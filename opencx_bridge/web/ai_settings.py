@@ -6,7 +6,6 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from opencx_bridge.extensions import db
 from opencx_bridge.store import settings
 from opencx_bridge.store.setting_specs import SPECS, SettingError
 from opencx_bridge.web.auth import require_admin
@@ -43,7 +42,6 @@ def save():
         flash("Nothing was saved: fix the fields marked below.", "error")
         return _render(submitted, errors), 422
     settings.set_many(submitted, who=current_user.email)
-    db.session.commit()
     flash("Settings saved.", "success")
     return redirect(url_for("ai_settings.page"))
 

@@ -10,7 +10,6 @@ from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from opencx_bridge.extensions import db
 from opencx_bridge.kb import articles
 from opencx_bridge.kb.search import search
 from opencx_bridge.store.models import Article
@@ -71,8 +70,7 @@ def delete(article_id: int):
     require_admin()
     article = _article_or_404(article_id)
     question = article.question
-    articles.delete(article)
-    db.session.commit()
+    articles.remove(article)
     flash(f"Deleted “{question}”.", "info")
     return redirect(url_for("kb.index"))
 
@@ -88,14 +86,9 @@ def _apply(form: ArticleForm, article: Article | None) -> bool:
     """Store the form; False (with the error shown on the form) when it cannot be stored."""
     fields = (form.question.data, form.answer.data, form.topic.data, form.tags.data)
     try:
-        if article is None:
-            articles.create(*fields)
-        else:
-            articles.update(article, *fields)
+        articles.save(article, *fields)
     except articles.ArticleError as exc:
-        db.session.rollback()
         target = getattr(form, exc.field)
         target.errors = [*target.errors, str(exc)]
         return False
-    db.session.commit()
     return True

@@ -88,10 +88,8 @@ def _act(row: ChatSession, action, done: str):
     try:
         action()
     except session_actions.ActionError as exc:
-        db.session.rollback()
         flash(f"Nothing was done: {exc}.", "error")
     else:
-        db.session.commit()
         runner.wake(current_app._get_current_object())
         flash(done, "success")
     return redirect(url_for("session_page.session", identifier=row.id), code=303)
