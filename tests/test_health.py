@@ -1,9 +1,8 @@
 """GET /healthz: public, JSON, 503 when the database cannot be reached, never a traceback."""
 
 import pytest
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
-
-from opencx_bridge.extensions import db
 
 UNREACHABLE = {"DATABASE_URL": "sqlite:////nonexistent-opencx-dir/nowhere/bridge.sqlite3",
                "AUTO_MIGRATE": False}
@@ -29,7 +28,7 @@ def test_a_database_error_answers_503_unreachable(app, client, monkeypatch):
     def broken(*args, **kwargs):
         raise OperationalError("SELECT 1", {}, Exception("database is locked"))
 
-    monkeypatch.setattr(db.session, "execute", broken)
+    monkeypatch.setattr(Connection, "execute", broken)
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json["database"] == "unreachable"
@@ -56,7 +55,7 @@ def test_the_database_coming_back_makes_the_bridge_healthy_again(client, monkeyp
     def broken(*args, **kwargs):
         raise OperationalError("SELECT 1", {}, Exception("connection refused"))
 
-    monkeypatch.setattr(db.session, "execute", broken)
+    monkeypatch.setattr(Connection, "execute", broken)
     assert client.get("/healthz").status_code == 503
     monkeypatch.undo()
     assert client.get("/healthz").status_code == 200

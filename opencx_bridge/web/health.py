@@ -7,12 +7,14 @@ from opencx_bridge.extensions import db
 from opencx_bridge.worker import runner
 
 bp = Blueprint("health", __name__)
+SELECT_ONE = text("SELECT 1")
 
 
 @bp.get("/healthz")
 def healthz():
     try:
-        db.session.execute(text("SELECT 1"))
+        with db.engine.connect() as connection:  # no ORM session to set up and tear down
+            connection.execute(SELECT_ONE)
         database = "ok"
     except Exception as exc:  # noqa: BLE001 - any failure means "not reachable"
         current_app.logger.warning("health check: database unreachable: %s", exc)
