@@ -122,8 +122,8 @@ def _finish(st: Standin, response: Response) -> Response:
         }
     )
     echoes = st.echoes_for(g.get("echo") or []) if response.status_code < 300 else []
-    if echoes:
-        response.call_on_close(partial(st.queue_echoes, echoes))  # after the client has it
+    if echoes:  # in the order of the calls, sent once the client has its answer
+        response.call_on_close(st.queue_echoes(echoes).set)
     if g.get("delay"):
         st.sleep(g.delay)
     return response

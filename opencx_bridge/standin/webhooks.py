@@ -33,6 +33,7 @@ DEFAULT_ACTIONS = frozenset(
     {"message_create", "conversation_assignment", "conversation_resolution", "conversation_reopen"}
 )
 PAYLOAD_VERSIONS = {"new": "v2", "legacy": "v1"}  # header value per shape (not documented)
+ECHO_GATE_SECONDS = 5.0  # an answer never closed (a client gone): its echoes go anyway
 _NUMERIC_IDS = ("freshchat_conversation_id", "freshchat_channel_id")
 
 
@@ -60,7 +61,7 @@ class WebhookState(StandinState):
         self.webhook_timeout = 10.0
         self.webhooks_sent: list[dict[str, Any]] = []
         self._private_key: RSAPrivateKey | None = None
-        self._echo_queue: queue.Queue[dict[str, Any] | None] = queue.Queue()
+        self._echo_queue: queue.Queue[tuple | None] = queue.Queue()
         self._echo_thread: threading.Thread | None = None
 
     # -- keys --------------------------------------------------------------------------
@@ -265,10 +266,13 @@ class WebhookState(StandinState):
             return []
         return [e for e in events if e.get("action") in self.subscribed]
 
-    def queue_echoes(self, events: list[dict[str, Any]]) -> None:
-        """Hand events to the echo thread, which delivers them in order."""
-        for event in events:
-            self._echo_queue.put(event)
+    def queue_echoes(self, events: list[dict[str, Any]]) -> threading.Event:
+        """Take the events' place in the delivery order now (the order of the calls, even
+        when two calls' answers finish in the other order); the echo thread sends them once
+        the returned gate is set (the caller has its answer) or after ECHO_GATE_SECONDS."""
+        gate = threading.Event()
+        self._echo_queue.put((events, gate))
+        return gate
 
     def start_echo_worker(self) -> None:
         if self._echo_thread is None or not self._echo_thread.is_alive():
@@ -287,11 +291,14 @@ class WebhookState(StandinState):
             self._echo_thread = None
 
     def _echo_loop(self) -> None:
-        while (event := self._echo_queue.get()) is not None:
-            try:
-                self.deliver(event)
-            except Exception:  # never let the thread die: later echoes must still go out
-                log.exception("stand-in echo webhook failed")
+        while (item := self._echo_queue.get()) is not None:
+            events, gate = item
+            gate.wait(ECHO_GATE_SECONDS)
+            for event in events:
+                try:
+                    self.deliver(event)
+                except Exception:  # never let the thread die: later echoes must still go out
+                    log.exception("stand-in echo webhook failed")
 
     # -- people in the Freshchat UI ----------------------------------------------------
 
