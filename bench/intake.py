@@ -109,6 +109,9 @@ def main() -> None:
     parser.add_argument("--slow", type=float, default=1.0,
                         help="stand-in latency of the second series (0 skips it)")
     parser.add_argument("--threads", type=int, default=8, help="the bridge's request threads")
+    parser.add_argument("--rate-limit", type=int, default=100_000,
+                        help="freshchat_rate_limit_per_minute (default: no pacing; 60 is the "
+                             "default plan's, where the worker makes one call a second)")
     parser.add_argument("--worker", choices=("on", "off", "separate"), default="on",
                         help="off: the intake alone, nothing processes the events; separate: "
                              "the worker in a `flask worker` process of its own (diagnosis)")
@@ -122,11 +125,11 @@ def main() -> None:
     worker_on = args.worker != "off"
     env = {} if args.worker == "on" else {"OPENCX_WORKER": "0"}
     hello = HelloWorld(args.threads)
-    with Bench(threads=args.threads, **env) as bench:
+    with Bench(threads=args.threads, rate_limit_per_minute=args.rate_limit, **env) as bench:
         if args.worker == "separate":
             bench.bridge.start_worker()
         print(f"bridge pid {bench.bridge.pid}, {args.threads} request threads, "
-              f"worker {args.worker}; "
+              f"worker {args.worker}, {args.rate_limit} Freshchat calls a minute; "
               f"RSS after start {bench.bridge.rss_mib():.0f} MiB")
         conversations = [bench.new_conversation(n) for n in range(args.conversations)]
         what = ("answered by the knowledge base" if worker_on

@@ -1,9 +1,11 @@
 """The WAL is copied back by the scheduler: connections only past a backstop."""
 
+import threading
 import time
 
 import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
 
 from opencx_bridge.extensions import db
 from opencx_bridge.scheduler.prune import prune_dedup_keys
@@ -65,3 +67,44 @@ def test_the_scheduler_checkpoints_each_second_and_the_prune_after_each_batch(
         calls.clear()
         prune_dedup_keys(batch=2, pause=0)
         assert len(calls) == 1  # nothing expired: one batch
+
+
+def hold_write_lock(seconds: float) -> threading.Thread:
+    """Another connection (the worker's, say) writing for `seconds`."""
+    ready, engine = threading.Event(), db.engine
+
+    def hold():
+        with engine.connect() as other:
+            other.exec_driver_sql("BEGIN IMMEDIATE")
+            ready.set()
+            time.sleep(seconds)
+            other.rollback()
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    ready.wait(5)
+    return thread
+
+
+def test_the_intake_gets_the_write_lock_soon_after_another_writer_lets_go(sqlite_only):
+    holder = hold_write_lock(0.3)
+    started = time.monotonic()
+    with db.engine.connect() as connection, sqlite.write_first(connection):
+        waited = time.monotonic() - started
+        # It asked again and again itself: SQLite's own wait (growing sleeps) is off.
+        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 0
+        connection.execute(DedupKey.__table__.insert().values(key="k", seen_at=utcnow()))
+        connection.commit()
+    holder.join()
+    assert waited >= 0.25  # it waited for the other writer, and then wrote
+    with db.engine.connect() as connection:  # the pooled connection waits as before
+        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == sqlite.BUSY_TIMEOUT_MS
+
+
+def test_the_intake_gives_up_after_the_busy_timeout(sqlite_only, monkeypatch):
+    monkeypatch.setattr(sqlite, "BUSY_TIMEOUT_MS", 100)
+    holder = hold_write_lock(0.5)
+    with pytest.raises(OperationalError, match="locked"), db.engine.connect() as connection, \
+            sqlite.write_first(connection):
+        pass
+    holder.join()

@@ -13,6 +13,7 @@ from pathlib import Path
 from bridge_process import replies, start_bridge
 from waiting import wait_until
 
+from opencx_bridge.cli import server
 from opencx_bridge.worker import process
 
 # A child that counts its wake-ups into a file and exits when its stdin ends.
@@ -107,6 +108,10 @@ def test_serve_answers_through_its_worker_process_which_dies_with_it(tmp_path, s
         found = re.search(r"worker process (\d+)", bridge.log_text())
         assert found, bridge.log_text()
         child = int(found.group(1))
+        def niceness() -> int:
+            return int(Path(f"/proc/{child}/stat").read_text().split(")", 1)[1].split()[16])
+
+        wait_until(lambda: niceness() == server.WORKER_NICENESS)  # webhooks get the CPU first
         user = standin.add_user(email=None)
         cid = standin.add_conversation(user["id"])["conversation_id"]
         standin.customer_says(cid, "hello, anyone?")

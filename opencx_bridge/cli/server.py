@@ -3,6 +3,7 @@ and `flask worker` (the worker alone)."""
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 
@@ -14,6 +15,7 @@ from opencx_bridge.worker import process
 from opencx_bridge.worker import runner as worker_module
 
 SHUTDOWN_SECONDS = 5.0  # in-flight calls get this long; rows still open are checked on start
+WORKER_NICENESS = 10  # the worker process yields the CPU to webhooks and pages
 
 
 @click.command("serve")
@@ -54,6 +56,8 @@ def _interrupt(*_args) -> None:
 def worker(parent_pipe: bool) -> None:
     """Run only the worker (events and delivery), for a separate process."""
     app = current_app._get_current_object()
+    if parent_pipe:
+        os.nice(WORKER_NICENESS)
     running = worker_module.start(app)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -11,11 +11,12 @@ from datetime import datetime, timedelta
 from typing import NamedTuple
 
 from sqlalchemy import bindparam, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import Connection
 
 from opencx_bridge.freshchat.events import action_kind, conversation_id_of, dedup_key
-from opencx_bridge.store import settings, timeline
+from opencx_bridge.store import settings, sqlite, timeline
 from opencx_bridge.store.models import DedupKey, Event, Integration, Setting, utcnow
 
 LAST_SEEN_PRECISION = timedelta(seconds=10)
@@ -26,7 +27,7 @@ _keys, _events, _integration = DedupKey.__table__, Event.__table__, Integration.
 _KEY_VALUES = {"key": bindparam("key"), "seen_at": bindparam("seen_at")}
 _CLAIM_POSTGRESQL = (postgresql.insert(_keys).values(_KEY_VALUES).on_conflict_do_nothing()
                      .returning(_keys.c.key))
-_CLAIM_SQLITE = sqlite.insert(_keys).values(_KEY_VALUES).on_conflict_do_nothing()
+_CLAIM_SQLITE = sqlite_dialect.insert(_keys).values(_KEY_VALUES).on_conflict_do_nothing()
 _settings = Setting.__table__
 _DEDUP_WINDOW = select(_settings.c.value).where(_settings.c.key == "dedup_window_hours")
 _KEY_EXISTS = select(_keys.c.key).where(_keys.c.key == bindparam("claimed"))
@@ -59,6 +60,11 @@ def webhook_keys(connection: Connection) -> WebhookKeys | None:
 
 def store(connection: Connection, payload: dict, raw: bytes, retry_count: int | None) -> str:
     """Return 'accepted', 'duplicate' or 'ignored', committed on `connection`."""
+    with sqlite.write_first(connection):
+        return _store(connection, payload, raw, retry_count)
+
+
+def _store(connection: Connection, payload: dict, raw: bytes, retry_count: int | None) -> str:
     key = dedup_key(payload, raw)
     action, conversation_id, now = payload["action"], conversation_id_of(payload), utcnow()
     detail = {"dedup_key": key, "retry_count": retry_count}
