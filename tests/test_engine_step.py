@@ -1,5 +1,8 @@
 """Processing one event: facts read from Freshchat, the decision, its effects in one commit."""
 
+import json
+from datetime import timedelta
+
 import pytest
 from flows import Flow
 from sqlalchemy import select
@@ -7,8 +10,9 @@ from sqlalchemy import select
 from opencx_bridge.ai import Answer, ResponderError
 from opencx_bridge.engine import step
 from opencx_bridge.extensions import db
+from opencx_bridge.freshchat.signature import sign
 from opencx_bridge.store import timeline
-from opencx_bridge.store.models import ChatSession, Contact, Event, Message
+from opencx_bridge.store.models import ChatSession, Contact, Event, Message, utcnow
 
 
 @pytest.fixture
@@ -242,3 +246,43 @@ def test_a_crash_is_charged_to_the_event_that_crashed_only(flow, app):
         db.session.commit()
         step.park_after_crash(caught)
         assert first.attempts == 1 and "RuntimeError('bug')" in first.error
+
+
+def post_ascii(flow, payload: dict):
+    """As a client may send it: a lone surrogate written as the JSON escape \\ud800."""
+    raw = json.dumps(payload).encode()
+    headers = {"X-Freshchat-Signature": sign(raw, flow.standin.private_key)}
+    return flow.client.post(flow.path, data=raw, headers=headers, content_type="application/json")
+
+
+def test_a_message_with_a_lone_surrogate_is_answered_with_its_text_repaired(app, client,
+                                                                            standin, connected):
+    flow = Flow(app, client, standin, connected)
+    cid = flow.conversation()
+    user_id = standin.conversation(cid)["users"][0]["id"]
+    message = standin.add_message(cid, actor_type="user", actor_id=user_id,
+                                  text="where is my order \ud83d")
+    assert post_ascii(flow, standin.message_event(message)).status_code == 200
+    flow.run()
+    assert len(flow.replies(cid)) == 1  # an answer, not silence
+    [customer] = [m for m in _transcript(app, cid) if m.author == "customer"]
+    assert customer.text == "where is my order \ufffd"
+
+
+def test_an_event_older_than_the_dedup_window_is_recorded_and_not_acted_on(app, client,
+                                                                            standin, connected):
+    flow = Flow(app, client, standin, connected)
+    cid = flow.conversation()
+    user_id = standin.conversation(cid)["users"][0]["id"]
+    message = standin.add_message(cid, actor_type="user", actor_id=user_id, text="hello?")
+    replay = standin.message_event(message)
+    replay["action_time"] = (utcnow() - timedelta(days=30)).isoformat() + "Z"
+    assert flow.post(replay).status_code == 200
+    flow.run()
+    assert flow.replies(cid) == []
+    with app.app_context():
+        event = db.session.scalar(select(Event))
+        assert event.status == "ignored"
+        assert "older than the dedup window" in event.error
+        kinds = [(e.kind, e.summary) for e in timeline.entries(cid)]
+    assert any(kind == "skip" and "a replay" in summary for kind, summary in kinds)

@@ -185,3 +185,55 @@ def test_hits_on_a_revoked_url_are_counted(app, client, path, runner):
     assert client.post(path, data=b"{}").status_code == 404
     with app.app_context():
         assert db.session.scalar(select(RevokedWebhook.hits)) == 2
+
+
+# -- what a client can send that no Freshchat would: 4xx or 200, never 5xx --------------------
+
+@pytest.mark.parametrize("raw", [
+    b"[" * 100_000 + b"]" * 100_000,
+    b'{"action": "message_create", "data": ' + b'{"x": ' * 50_000 + b"1" + b"}" * 50_001,
+])
+def test_deeply_nested_json_is_refused_in_a_few_words(app, post, raw):
+    response = post(raw)
+    assert response.status_code == 400
+    assert response.json["error"] == "body is nested too deeply to be a Freshchat webhook"
+    assert stored(app) == []
+
+
+def message_with(text: str = "hello", message_id: str = "m-1", action: str = "message_create"):
+    payload = json.loads(fixture_bytes("message_create_user"))
+    payload["action"] = action
+    payload["data"]["message"]["id"] = message_id
+    payload["data"]["message"]["message_parts"] = [{"text": {"content": text}}]
+    return json.dumps(payload).encode()  # ensure_ascii: a lone surrogate as \\ud800
+
+
+@pytest.mark.parametrize("raw", [
+    message_with(action="message_\ud800create"), message_with(message_id="m-\udfff"),
+])
+def test_an_id_or_action_with_a_lone_surrogate_is_refused(app, post, raw):
+    assert b"\\ud" in raw
+    response = post(raw)
+    assert response.status_code == 400
+    assert "lone UTF-16 surrogate" in response.json["error"]
+    assert stored(app) == []
+
+
+def test_text_with_a_lone_surrogate_is_stored_as_sent(app, post):
+    response = post(message_with(text="broken \ud800 emoji"))
+    assert response.status_code == 200 and response.json == {"status": "accepted"}
+    assert "\\ud800" in stored(app)[0].payload  # the worker repairs it when it reads it
+
+
+@pytest.mark.parametrize("value", ["9223372036854775808", "99999999999999999999999", "²",
+                                   "-1", "1e3", " 7", "0x10", "２"])
+def test_an_unusable_retry_count_is_ignored(app, post, value):
+    response = post(fixture_bytes("message_create_user"), **{"X-Retry-Count": value})
+    assert response.status_code == 200
+    assert stored(app)[0].retry_count is None
+
+
+def test_the_largest_storable_retry_count_is_kept(app, post):
+    assert post(fixture_bytes("message_create_user"),
+                **{"X-Retry-Count": "2147483647"}).status_code == 200
+    assert stored(app)[0].retry_count == 2147483647

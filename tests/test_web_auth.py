@@ -235,6 +235,7 @@ def test_a_login_without_csrf_token_is_refused(account, client):
     "//evil.example", "https://evil.example", "https://evil.example/login", "http:evil.example",
     "///evil.example", "/\\evil.example", "\\\\evil.example", "/\t/evil.example",
     "javascript:alert(1)", "evil.example",
+    "/inbox\r\nSet-Cookie: a=b", "/\nevil", "/x\x00y", "/\x7f",  # control characters
 ])
 def test_next_never_leaves_the_site(account, client, target):
     token = csrf_token(client.get("/login").get_data(as_text=True))
@@ -246,6 +247,14 @@ def test_next_never_leaves_the_site(account, client, target):
     assert not parts.scheme and not parts.netloc
     assert location.startswith("/") and not location.startswith(("//", "/\\"))
     assert "evil" not in location or location.startswith("/%5C")
+    assert not any(ord(c) < 32 for c in location) and "Set-Cookie" not in location
+
+
+@pytest.mark.parametrize("target", ["/inbox\r\nX: y", "/\x01"])
+def test_a_signed_in_user_sent_to_a_bad_next_lands_on_the_inbox(admin, target):
+    response = admin.get("/login?next=" + quote(target, safe=""))
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
 
 
 def test_logout_is_not_a_link(admin):

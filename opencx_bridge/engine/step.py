@@ -20,7 +20,13 @@ from opencx_bridge.engine.rules import ReplyToCustomer, decide
 from opencx_bridge.engine.rules import types as engine
 from opencx_bridge.extensions import db
 from opencx_bridge.freshchat import errors
-from opencx_bridge.freshchat.events import CLOSED_STATUSES, PayloadError, parse_event
+from opencx_bridge.freshchat.events import (
+    CLOSED_STATUSES,
+    PayloadError,
+    parse_event,
+    parse_time,
+    repaired,
+)
 from opencx_bridge.freshchat.events import Event as ParsedEvent
 from opencx_bridge.outbox import api_calls, delivery
 from opencx_bridge.store import integration, settings, timeline
@@ -73,11 +79,19 @@ def process_next(conversation_id: str | None, responder: Responder,
 def _process_event(event: Event, conversation_id: str | None, responder: Responder,
                    stopping: threading.Event | None, now: datetime) -> bool:
     try:
-        parsed = parse_event(json.loads(event.payload))
+        parsed = parse_event(repaired(json.loads(event.payload)))
     except (PayloadError, ValueError) as exc:
         _settle(event, "failed", f"could not parse the payload: {exc}")
         if conversation_id:
             timeline.add(conversation_id, "error", f"{event.action}: could not parse: {exc}")
+        db.session.commit()
+        return True
+    if _stale(parsed, now):
+        why = (f"{event.action} of {parsed.action_time} is older than the dedup window "
+               f"({settings.get('dedup_window_hours'):g} h): a replay, recorded, not acted on")
+        _settle(event, "ignored", why)
+        if conversation_id:
+            timeline.add(conversation_id, "skip", why, {"event_id": event.id})
         db.session.commit()
         return True
     creds = integration.credentials()
@@ -109,12 +123,23 @@ def _process(event: Event, parsed: ParsedEvent, creds, job, responder: Responder
     plans = {index: replies.plan(action.question, session, responder, now)
              for index, action in enumerate(decision.actions)
              if isinstance(action, ReplyToCustomer)}  # outside any write: may be slow
-    session = writes.save_session(session, parsed, facts, decision, creds.domain)
-    writes.apply(event, session, decision, plans, creds.agent_id, now)
-    job.write_timeline(cid)
-    _settle(event, "processed")
+    # The rows are built first and written together by the commit: on SQLite the write lock
+    # is then held for the flush, not for the Python that decides what to write.
+    with db.session.no_autoflush:
+        session = writes.save_session(session, parsed, facts, decision, creds.domain)
+        writes.apply(event, session, decision, plans, creds.agent_id, now)
+        job.write_timeline(cid)
+        _settle(event, "processed")
     db.session.commit()
     return True
+
+
+def _stale(parsed: ParsedEvent, now: datetime) -> bool:
+    """Older than the dedup window: its key may have been forgotten, so a redelivery would
+    pass the intake; acting on it would answer a month-old message a second time."""
+    happened = parse_time(parsed.action_time) if parsed.action_time else None
+    window = timedelta(hours=settings.get("dedup_window_hours"))
+    return happened is not None and now - happened > window
 
 
 def _session(conversation_id: str | None) -> ChatSession | None:

@@ -44,7 +44,8 @@ def save_session(session, parsed: ParsedEvent, facts: Facts, decision, domain: s
     if facts.user_id and session.contact_id is None:
         session.freshchat_user_id = facts.user_id
         session.contact_id = contacts.link_user(facts.user_id, facts.user)
-    db.session.flush()
+    if session.id is None:
+        db.session.flush()  # a new session: its transcript needs its id
     return session
 
 

@@ -22,8 +22,10 @@ missing what the bridge needs raises PayloadError, naming the field.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 __all__ = [
@@ -373,6 +375,36 @@ def dedup_key(payload: dict, raw: bytes) -> str:
 def _fit(key: str) -> str:
     """Keys are stored in a 255-character column; hash the rare absurdly long one."""
     return key if len(key) <= 255 else f"sha256:{_raw_digest(key)}"
+
+
+def parse_time(value: Any) -> datetime | None:
+    """An ISO time as Freshchat writes it ("2026-12-04T10:00:00.123Z") as naive UTC; None
+    when there is none or it cannot be read."""
+    try:
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=None) - (moment.utcoffset() or timedelta(0))
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def has_lone_surrogate(text: str | None) -> bool:
+    """JSON may carry "\\ud800" alone; it is no character, and no database can store it."""
+    return bool(text) and _LONE_SURROGATE.search(text) is not None
+
+
+def repaired(value: Any) -> Any:
+    """The payload with every lone surrogate in its strings replaced by U+FFFD (a proper
+    pair is one character already once JSON is decoded)."""
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value) if has_lone_surrogate(value) else value
+    if isinstance(value, dict):
+        return {repaired(key): repaired(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [repaired(item) for item in value]
+    return value
 
 
 def _raw_digest(raw: Any) -> str:

@@ -15,7 +15,12 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import Connection
 
-from opencx_bridge.freshchat.events import action_kind, conversation_id_of, dedup_key
+from opencx_bridge.freshchat.events import (
+    action_kind,
+    conversation_id_of,
+    dedup_key,
+    has_lone_surrogate,
+)
 from opencx_bridge.store import settings, sqlite, timeline
 from opencx_bridge.store.models import DedupKey, Event, Integration, Setting, utcnow
 
@@ -131,8 +136,14 @@ def parse_body(raw: bytes) -> dict:
         payload = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ValueError(f"body is not JSON ({exc.msg} at position {exc.pos})") from exc
+    except RecursionError as exc:  # "[[[[…" 100,000 deep: no webhook is nested like that
+        raise ValueError("body is nested too deeply to be a Freshchat webhook") from exc
     if not isinstance(payload, dict):
         raise ValueError("body is not a JSON object")
     if not isinstance(payload.get("action"), str) or not payload["action"]:
         raise ValueError('body has no string "action": not a Freshchat webhook')
+    for what, value in (("action", payload["action"]), ("an id", conversation_id_of(payload)),
+                        ("an id", dedup_key(payload, raw))):
+        if has_lone_surrogate(value):
+            raise ValueError(f"{what} holds a lone UTF-16 surrogate (like \\ud800): not text")
     return payload

@@ -90,9 +90,17 @@ def _public_key(text: str):
     return load_public_key(text)
 
 
+MAX_RETRY_COUNT = 2**31 - 1  # what the column holds on either database
+
+
 def _retry_count() -> int | None:
+    """Freshchat's redelivery count; anything else in the header (letters, '²', a number
+    too large to store) is ignored, never an error."""
     value = request.headers.get("X-Retry-Count", "")
-    return int(value) if value.isdigit() else None
+    if not (value.isascii() and value.isdigit()) or len(value) > 10:
+        return None
+    count = int(value)
+    return count if count <= MAX_RETRY_COUNT else None
 
 
 def _database_down():

@@ -105,10 +105,17 @@ def deliver_next(conversation_id: str, stopping: threading.Event | None = None,
             try:
                 response = _send_once(job.client, item, creds.agent_id)
             except errors.FreshchatError as exc:
-                _failed(item, exc)
+                failure = exc
             else:
-                _sent(item, response, job, creds.agent_id)
-            job.write_timeline(conversation_id)
+                failure = None
+            # Its reads first, the writes together at the commit: on SQLite the write lock
+            # is held for the flush only, not for the Python that builds the rows.
+            with db.session.no_autoflush:
+                if failure is None:
+                    _sent(item, response, job, creds.agent_id)
+                else:
+                    _failed(item, failure)
+                job.write_timeline(conversation_id)
         db.session.commit()
     except BaseException:
         _unclaim(*claimed)
@@ -178,11 +185,8 @@ def _find_delivered(client, item: OutboxItem) -> dict | None:
 
 
 def _created(message: dict) -> datetime:
-    try:
-        moment = datetime.fromisoformat(str(message.get("created_time")).replace("Z", "+00:00"))
-    except ValueError:
-        return datetime.max  # no usable time: do not rule it out on time
-    return moment.replace(tzinfo=None) - (moment.utcoffset() or timedelta(0))
+    # No usable time: do not rule it out on time.
+    return events.parse_time(message.get("created_time")) or datetime.max
 
 
 def _sent(item: OutboxItem, response: dict, job: api_calls.ApiJob, agent_id: str) -> None:

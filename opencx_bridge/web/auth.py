@@ -80,6 +80,8 @@ def _safe_next(target: str | None) -> str:
     """Only same-site paths: an open redirect after login is a phishing aid."""
     if not target:
         return url_for("inbox.index")
+    if any(ord(c) < 32 or ord(c) == 127 for c in target) or "\\" in target:
+        return url_for("inbox.index")  # CR/LF would split the Location header; "\\" reads as "/"
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return url_for("inbox.index")
