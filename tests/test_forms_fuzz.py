@@ -1,6 +1,8 @@
 """Property-based tests of every form handler: whatever a signed-in admin (or a stranger)
 types, the answer is never a 5xx, and a refused form changes nothing."""
 
+from urllib.parse import quote
+
 import pytest
 from conftest import csrf_token
 from hypothesis import HealthCheck, example, given, settings
@@ -120,3 +122,39 @@ def test_session_actions_on_any_identifier_never_5xx(admin, identifier):
         assert response.status_code < 500
     with admin.application.app_context():
         db.session.remove()
+
+
+# Every query parameter and header the dashboard reads, with whatever a client can send.
+query_text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=60)
+header_value = st.text(st.characters(max_codepoint=255, blacklist_characters="\r\n"),
+                       max_size=40)
+
+
+@FUZZ
+@given(status=query_text, q=query_text, before=query_text, seen=query_text, hx=header_value)
+def test_the_inbox_never_5xx_whatever_its_query(admin, status, q, before, seen, hx):
+    for page in ("/", "/inbox/rows"):
+        response = admin.get(page, query_string={"status": status, "q": q, "before": before,
+                                                 "seen": seen}, headers={"HX-Request": hx})
+        assert response.status_code < 500
+
+
+@FUZZ
+@given(q=query_text, topic=query_text, seen=query_text, identifier=query_text)
+def test_the_kb_and_session_pages_never_5xx_whatever_their_query(admin, q, topic, seen,
+                                                                identifier):
+    assert admin.get("/kb", query_string={"q": q, "topic": topic}).status_code < 500
+    response = admin.get("/sessions/" + quote(identifier or "x", safe=""),
+                         query_string={"seen": seen})
+    assert response.status_code < 500
+
+
+@FUZZ
+@given(target=query_text)
+def test_login_next_never_5xx_and_never_leaves(app, admin, target):
+    response = admin.get("/login", query_string={"next": target})  # signed in: sent on
+    assert response.status_code == 302
+    location = response.headers["Location"]
+    assert location.startswith("/") and not location.startswith("//")
+    assert not any(ord(c) < 32 or ord(c) == 127 for c in location)
+    assert app.test_client().get("/login", query_string={"next": target}).status_code == 200

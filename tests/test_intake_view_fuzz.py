@@ -15,13 +15,23 @@ from opencx_bridge.store.models import Event
 
 FUZZ = settings(max_examples=150, deadline=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture])
+# Text as JSON may carry it: any code point, lone UTF-16 surrogates included (written as
+# "\\ud800" escapes), control characters, and integers far past 64 bits.
+any_text = st.text(st.characters(blacklist_categories=()), max_size=20)
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    st.none() | st.booleans() | st.integers(min_value=-2**80, max_value=2**80)
+    | st.floats(allow_nan=False) | any_text,
     lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(max_size=10), children, max_size=4),
+    | st.dictionaries(st.text(st.characters(blacklist_categories=()), max_size=10), children,
+                      max_size=4),
     max_leaves=12,
 )
 header_text = st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=40)
+# Any header value a client can put on the wire: control characters (not CR/LF, which end the
+# header), Latin-1, huge numbers.
+wire_header = (st.text(st.characters(max_codepoint=255, blacklist_characters="\r\n"),
+                       max_size=40)
+               | st.integers(min_value=-2**80, max_value=2**80).map(str))
 
 
 @pytest.fixture
@@ -59,13 +69,40 @@ def test_random_signed_json_never_5xx(target, payload):
 
 
 @FUZZ
-@given(action=st.text(min_size=1, max_size=80), data=json_values)
+@given(payload=json_values, retry=wire_header)
+def test_signed_json_with_any_retry_header_never_5xx(target, payload, retry):
+    app, client, path, standin = target
+    raw = json.dumps({"action": "message_create", "data": payload}).encode()
+    response = client.post(path, data=raw, headers={
+        "X-Freshchat-Signature": sign(raw, standin.private_key), "X-Retry-Count": retry})
+    assert response.status_code in (200, 400)
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(depth=st.integers(min_value=1, max_value=120_000), brackets=st.sampled_from(["[]", "{}"]))
+def test_any_nesting_depth_is_a_clean_answer(target, depth, brackets):
+    app, client, path, standin = target
+    opening, closing = ('{"a":', "}") if brackets == "{}" else ("[", "]")
+    inner = opening * depth + "1" + closing * depth
+    raw = ('{"action": "message_create", "data": ' + inner + "}").encode()
+    response = client.post(path, data=raw,
+                           headers={"X-Freshchat-Signature": sign(raw, standin.private_key)})
+    assert response.status_code in (200, 400, 413)
+
+
+@FUZZ
+@given(action=any_text.filter(bool), data=json_values)
 def test_random_envelopes_with_an_action_are_stored_or_refused_cleanly(target, action, data):
     app, client, path, standin = target
     raw = json.dumps({"action": action, "data": data, "actor": data}).encode()
     before = stored(app)
     response = client.post(path, data=raw,
                            headers={"X-Freshchat-Signature": sign(raw, standin.private_key)})
+    if response.status_code == 400:  # a lone surrogate in the action or an id
+        assert "surrogate" in response.json["error"]
+        assert stored(app) == before
+        return
     assert response.status_code == 200
     status = response.json["status"]
     assert status in ("accepted", "duplicate", "ignored")
