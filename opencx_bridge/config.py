@@ -46,7 +46,7 @@ def load(app: Flask, test_config: dict | None) -> None:
         raw = os.environ.get(f"OPENCX_{key}")
         if raw is not None and not (test_config and key in test_config):
             app.config[key] = raw
-    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    _private_folder(Path(app.instance_path))
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _instance_secret_key(Path(app.instance_path))
     if not app.config["DATABASE_URL"]:
@@ -80,6 +80,14 @@ def pool_options(worker_threads: int, server: bool) -> dict:
     database only: a server restart must not surface as errors on stale connections."""
     options = {"pool_size": 2 * worker_threads + 8, "max_overflow": 8}
     return {**options, "pool_pre_ping": True} if server else options
+
+
+def _private_folder(path: Path) -> None:
+    """The instance folder holds the database and the secret key: owner-only when we make
+    it, whatever the umask."""
+    if not path.exists():
+        path.mkdir(parents=True, mode=0o700)
+        path.chmod(0o700)
 
 
 def _instance_secret_key(instance: Path) -> str:

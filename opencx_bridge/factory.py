@@ -12,9 +12,24 @@ from flask import Flask
 from opencx_bridge import config
 from opencx_bridge.extensions import csrf, db, htmx, login_manager, migrate
 from opencx_bridge.store import postgres, sqlite
+from opencx_bridge.store.integration import WEBHOOK_PATH, redact_webhook_tokens
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+LOGGERS_WITH_PATHS = ("opencx_bridge", "waitress", "werkzeug")  # they log request paths
+
+
+class RedactWebhookTokens(logging.Filter):
+    """No webhook token in any log line: "Exception on /webhooks/freshchat/<redacted>"."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if WEBHOOK_PATH in message:
+            record.msg, record.args = redact_webhook_tokens(message), None
+        return True
+
+
+_REDACT = RedactWebhookTokens()  # one instance: addFilter ignores it the second time
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -27,6 +42,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
     config.load(app, test_config)
     logging.basicConfig(level=app.config["LOG_LEVEL"], format=LOG_FORMAT)
+    for name in LOGGERS_WITH_PATHS:
+        logging.getLogger(name).addFilter(_REDACT)
 
     db.init_app(app)
     with app.app_context():

@@ -237,3 +237,18 @@ def test_the_largest_storable_retry_count_is_kept(app, post):
     assert post(fixture_bytes("message_create_user"),
                 **{"X-Retry-Count": "2147483647"}).status_code == 200
     assert stored(app)[0].retry_count == 2147483647
+
+
+def test_no_webhook_token_in_the_log_when_the_intake_fails(app, post, path, monkeypatch,
+                                                           caplog):
+    from opencx_bridge.intake import accept
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(accept, "store", broken)
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # as in production: logged, answered 500
+    assert post(fixture_bytes("message_create_user")).status_code == 500
+    token = path.rsplit("/", 1)[1]
+    assert "Exception on /webhooks/freshchat/<redacted> [POST]" in caplog.text
+    assert token not in caplog.text

@@ -1,5 +1,7 @@
 """The WAL is copied back by the scheduler: connections only past a backstop."""
 
+import os
+import stat
 import threading
 import time
 
@@ -7,6 +9,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
+from opencx_bridge import create_app
 from opencx_bridge.extensions import db
 from opencx_bridge.scheduler.prune import prune_dedup_keys
 from opencx_bridge.store import sqlite
@@ -108,3 +111,24 @@ def test_the_intake_gives_up_after_the_busy_timeout(sqlite_only, monkeypatch):
             sqlite.write_first(connection):
         pass
     holder.join()
+
+
+def test_the_database_its_log_and_the_instance_folder_are_owner_only_whatever_the_umask(
+        tmp_path, monkeypatch):
+    instance = tmp_path / "fresh-instance"
+    monkeypatch.setenv("OPENCX_INSTANCE_PATH", str(instance))
+    old = os.umask(0)  # everything world-readable and -writable unless we say otherwise
+    try:
+        app = create_app({"TESTING": True, "WORKER": False, "SECRET_KEY": "x",
+                          "DATABASE_URL": None})  # the embedded default, on any run
+        with app.app_context():
+            db.session.add(DedupKey(key="k", seen_at=utcnow()))
+            db.session.commit()
+            files = [instance / f"opencx_bridge.sqlite3{suffix}" for suffix in ("", "-wal", "-shm")]
+            assert all(path.exists() for path in files)
+            modes = {path.name: stat.S_IMODE(path.stat().st_mode) for path in files}
+            db.engine.dispose()
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(instance.stat().st_mode) == 0o700
+    assert modes == {path.name: 0o600 for path in files}

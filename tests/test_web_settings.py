@@ -277,7 +277,11 @@ def viewer(app):
 def test_a_viewer_can_look_but_not_change(app, saved, viewer):
     page = viewer.get(PAGE)
     assert page.status_code == 200
-    assert saved["webhook_url"] in page.get_data(as_text=True)
+    html = page.get_data(as_text=True)
+    token_part = saved["webhook_url"].rsplit("/", 1)[1]
+    assert token_part not in html  # the URL's secret is for admins
+    assert "/webhooks/freshchat/&lt;redacted&gt;" in html
+    assert 'data-copy="#webhook-url"' not in html
     token = csrf_token(page.get_data(as_text=True))
     response = viewer.post(PAGE, data={"csrf_token": token, "domain": "other.freshchat.com",
                                        "access_token": SECRET, "default_agent_email": AI_EMAIL})
@@ -285,6 +289,12 @@ def test_a_viewer_can_look_but_not_change(app, saved, viewer):
     assert "Only admins can change settings" in response.get_data(as_text=True)
     assert viewer.post(PAGE + "/disconnect", data={"csrf_token": token}).status_code == 403
     assert stored(app) == saved
+
+
+def test_an_admin_sees_the_whole_webhook_url_with_a_copy_button(saved, admin):
+    html = admin.get(PAGE).get_data(as_text=True)
+    assert saved["webhook_url"] in html
+    assert 'data-copy="#webhook-url"' in html
 
 
 # -- disconnect --------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import secrets
 from dataclasses import dataclass
 
@@ -19,6 +20,13 @@ from opencx_bridge.store.models import Integration, RevokedWebhook, utcnow
 from opencx_bridge.store.writes import commits
 
 WEBHOOK_PATH = "/webhooks/freshchat/"
+REDACTED = "<redacted>"
+_WEBHOOK_TOKEN = re.compile(re.escape(WEBHOOK_PATH) + r"[^\s/?#\"'<>]+")
+
+
+def redact_webhook_tokens(text: str) -> str:
+    """The text with every webhook URL's token (the URL's only secret) replaced."""
+    return _WEBHOOK_TOKEN.sub(WEBHOOK_PATH + REDACTED, text)
 WEBHOOK_EVENTS = (
     ("Message Created", "message_create", "customer messages and rep replies (required)"),
     ("Conversation Assignment", "conversation_assignment", "who the chat is assigned to"),

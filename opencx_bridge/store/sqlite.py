@@ -19,6 +19,7 @@ restarts. Other databases: nothing to do.
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 import threading
 import time
@@ -81,8 +82,22 @@ def configure(engine: Engine) -> None:
     """Set up the app's SQLite engine; other databases are left alone."""
     if engine.dialect.name != "sqlite":
         return
+    _create_private(engine.url.database)
     event.listen(engine, "do_connect", _begin_immediate)
     event.listen(engine, "connect", _pragmas)
+
+
+def _create_private(database: str | None) -> None:
+    """A new database file is made owner-only (0600) before SQLite opens it, whatever the
+    umask; SQLite gives its -wal and -shm files the database file's permissions."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = os.path.abspath(database)
+    if os.path.exists(path) or not os.path.isdir(os.path.dirname(path)):
+        return  # an existing file keeps its mode; a missing folder is SQLite's error to give
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        os.chmod(path, 0o600)
 
 
 def _begin_immediate(_dialect, _record, _cargs, cparams) -> None:

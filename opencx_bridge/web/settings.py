@@ -76,6 +76,8 @@ def _render(form: FreshchatForm):
     row = integration.get()
     try:
         webhook_url, webhook_url_problem = integration.webhook_url(row), None
+        if webhook_url and not current_user.is_admin:  # the token is the URL's secret
+            webhook_url = integration.redact_webhook_tokens(webhook_url)
     except secrets_box.SecretUnreadable:
         webhook_url, webhook_url_problem = None, UNREADABLE_URL
     return render_template(
