@@ -275,3 +275,44 @@ def test_logout_with_the_csrf_token_signs_out(admin):
     assert urlsplit(response.headers["Location"]).path == "/login"
     assert not signed_in(admin)
     assert admin.get("/settings/freshchat").status_code == 302
+
+
+def session_cookie(client) -> str:
+    return client.get_cookie("session").value
+
+
+def test_a_cookie_copied_before_logout_opens_nothing_after_it(app, admin):
+    copied = session_cookie(admin)
+    token = csrf_token(admin.get("/").get_data(as_text=True))
+    admin.post("/logout", data={"csrf_token": token})
+    thief = app.test_client()
+    thief.set_cookie("session", copied)
+    for page in ("/", "/settings/freshchat", "/diagnostics"):
+        response = thief.get(page)
+        assert response.status_code == 302
+        assert urlsplit(response.headers["Location"]).path == "/login"
+
+
+def test_signing_in_again_after_logout_works(app, admin):
+    token = csrf_token(admin.get("/").get_data(as_text=True))
+    admin.post("/logout", data={"csrf_token": token})
+    assert login(admin, "admin@example.com").status_code == 302
+    assert signed_in(admin)
+
+
+def test_deleting_a_user_ends_their_sessions(app, client):
+    with app.app_context():
+        users.create("admin@example.com", ADMIN_PASSWORD, "admin")
+        users.create("viewer@example.com", ADMIN_PASSWORD, "viewer")
+    assert login(client, "viewer@example.com").status_code == 302
+    assert client.get("/").status_code == 200
+    with app.app_context():
+        users.delete("viewer@example.com")
+    response = client.get("/")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_a_cookie_from_before_session_versions_signs_in_again(app, admin):
+    with app.test_request_context(), admin.session_transaction() as session:
+        session["_user_id"] = "1"  # the old form: the id alone
+    assert admin.get("/").status_code == 302

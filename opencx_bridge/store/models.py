@@ -22,6 +22,8 @@ class User(db.Model):
     role: Mapped[str] = mapped_column(String(16))  # admin | viewer
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    # Part of the id in the session cookie: raising it ends every session of the user.
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     # Flask-Login protocol
     is_active = True
@@ -29,7 +31,7 @@ class User(db.Model):
     is_anonymous = False
 
     def get_id(self) -> str:
-        return str(self.id)
+        return f"{self.id}:{self.session_version}"
 
     @property
     def is_admin(self) -> bool:

@@ -7,6 +7,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from opencx_bridge.extensions import db
 from opencx_bridge.store.models import User, utcnow
+from opencx_bridge.store.writes import commits
 
 ROLES = ("admin", "viewer")
 MIN_PASSWORD = 10
@@ -51,6 +52,21 @@ def authenticate(email: str, password: str) -> User | None:
     user.last_login_at = utcnow()
     db.session.commit()
     return user
+
+
+def from_session(session_id: str) -> User | None:
+    """The user a session cookie names ("id:version"), while that version is current."""
+    user_id, _, version = session_id.partition(":")
+    if not (user_id.isdigit() and version.isdigit()):
+        return None  # a cookie from before session versions, or forged: sign in again
+    user = db.session.get(User, int(user_id))
+    return user if user is not None and user.session_version == int(version) else None
+
+
+@commits
+def end_sessions(user: User) -> None:
+    """Every copy of the user's session cookie stops working (sign-out, a new password)."""
+    user.session_version += 1
 
 
 def all_users() -> list[User]:

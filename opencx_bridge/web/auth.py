@@ -8,7 +8,6 @@ from urllib.parse import urlsplit
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from opencx_bridge.extensions import db
 from opencx_bridge.store import users
 from opencx_bridge.store.models import User
 from opencx_bridge.web.forms import FirstAdminForm, LoginForm
@@ -17,8 +16,8 @@ from opencx_bridge.web.security import login_throttle
 bp = Blueprint("auth", __name__)
 
 
-def load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+def load_user(session_id: str) -> User | None:
+    return users.from_session(session_id)
 
 
 def needs_first_admin() -> bool:
@@ -71,6 +70,7 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
+    users.end_sessions(current_user._get_current_object())  # a copied cookie dies too
     logout_user()
     flash("Signed out.", "info")
     return redirect(url_for("auth.login"))
