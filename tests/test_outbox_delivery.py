@@ -243,3 +243,24 @@ def test_a_row_that_is_no_longer_due_is_not_claimed(app):
         row = db.session.scalar(db.select(OutboxItem))
         assert delivery._claim(row, "me") is False  # another worker postponed it meanwhile
         assert row.status == "pending"
+
+
+def test_while_the_token_is_rejected_nothing_else_is_read_and_a_new_one_resumes_at_once(
+        flow, standin, app, runner):
+    """At most one rejected read per conversation while paused; after Test & Save the
+    waiting messages are answered without waiting out any backoff."""
+    first, second, third = flow.conversation(), flow.conversation(), flow.conversation()
+    standin.rotate_token("new-token")
+    flow.customer_says(first, "hello")
+    flow.run()  # the read is refused: delivery pauses
+    for cid in (second, third):
+        flow.customer_says(cid, "anyone?")
+    for _ in range(5):  # minutes pass while nobody has saved a new token
+        flow.time_passes(400)
+        flow.run()
+    rejected = [c for c in standin.calls if c["status"] == 401]
+    assert len(rejected) <= 1  # not one per retry, not one per conversation
+    result = runner.invoke(args=connect_args(standin, **{"--token": "new-token"}))
+    assert result.exit_code == 0, result.output
+    flow.run()  # no time passes: everything waiting is due now
+    assert [len(flow.replies(cid)) for cid in (first, second, third)] == [1, 1, 1]

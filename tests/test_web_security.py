@@ -46,6 +46,25 @@ def test_repeated_failures_slow_an_account_down(app, client):
     assert "Too many failed sign-ins" in blocked.get_data(as_text=True)
 
 
+def test_failures_with_made_up_emails_do_not_lock_out_the_team(app, client):
+    """Behind a proxy everyone shares one address: 20 guesses must not stop the admin."""
+    with app.app_context():
+        users.create("a@example.com", ADMIN_PASSWORD, "admin")
+    for number in range(20):
+        assert attempt(client, f"nobody{number}@example.com", "guess").status_code == 200
+    assert attempt(client, "a@example.com", ADMIN_PASSWORD).status_code == 302
+
+
+def test_an_address_that_keeps_guessing_is_slowed_down_but_not_a_colleague(app, client):
+    with app.app_context():
+        users.create("a@example.com", ADMIN_PASSWORD, "admin")
+    for number in range(LoginThrottle.FREE_PER_ADDRESS):
+        attempt(client, f"nobody{number}@example.com", "guess")
+    assert attempt(client, "someone@example.com", "guess").status_code == 429
+    # the right password of an account nobody has been guessing still opens the door
+    assert attempt(client, "a@example.com", ADMIN_PASSWORD).status_code == 302
+
+
 def test_waits_double_and_expire():
     clock = [0.0]
     throttle = LoginThrottle(clock=lambda: clock[0])
@@ -54,6 +73,9 @@ def test_waits_double_and_expire():
     assert throttle.wait_seconds("account:a") == LoginThrottle.BASE_WAIT
     throttle.failed("account:a")
     assert throttle.wait_seconds("account:a") == LoginThrottle.BASE_WAIT * 2
+    assert throttle.wait_seconds("account:b", "address:1") == 0  # an address gets far more
+    for _ in range(LoginThrottle.FREE_PER_ADDRESS - LoginThrottle.FREE):
+        throttle.failed("address:1")
     assert throttle.wait_seconds("account:b", "address:1") == LoginThrottle.BASE_WAIT
     clock[0] += 10
     assert throttle.wait_seconds("account:a") == 0

@@ -34,6 +34,7 @@ from opencx_bridge.store.models import ChatSession, Event, utcnow
 
 log = logging.getLogger(__name__)
 NOT_CONNECTED_RETRY = timedelta(seconds=30)
+TOKEN_REJECTED_RECHECK = timedelta(minutes=5)  # Test & Save makes them due at once anyway
 MAX_CRASHES = 5
 
 
@@ -97,6 +98,10 @@ def _process_event(event: Event, conversation_id: str | None, responder: Respond
     creds = integration.credentials()
     if creds is None:
         _postpone(event, NOT_CONNECTED_RETRY, "not connected to Freshchat")
+        db.session.commit()
+        return False
+    if api_calls.delivery_paused():  # no read with a token Freshchat refused
+        _wait_for_new_token(event)
         db.session.commit()
         return False
     with api_calls.ApiJob(creds, stopping) as job:
@@ -171,6 +176,13 @@ def _state(session: ChatSession | None, parsed: ParsedEvent, facts: Facts,
 
 def _settle(event: Event, status: str, error: str | None = None) -> None:
     event.status, event.processed_at, event.error = status, utcnow(), error
+
+
+def _wait_for_new_token(event: Event) -> None:
+    """Until a new token passes Test & Save, which makes every waiting event due at once;
+    no attempt counted (it is not this event's failure)."""
+    event.next_attempt_at = utcnow() + TOKEN_REJECTED_RECHECK
+    event.error = "waiting for a new Freshchat token (the last one was rejected)"
 
 
 def _postpone(event: Event, delay: timedelta, why: str) -> None:

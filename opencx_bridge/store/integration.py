@@ -8,7 +8,7 @@ import secrets
 from dataclasses import dataclass
 
 from flask import current_app, has_request_context, request
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from opencx_bridge import http_sessions
 from opencx_bridge.extensions import db
@@ -16,7 +16,7 @@ from opencx_bridge.freshchat.account import VerifiedConnection
 from opencx_bridge.freshchat.client import FreshchatClient, api_base_for
 from opencx_bridge.freshchat.signature import fingerprint, load_public_key
 from opencx_bridge.store import secrets_box, settings
-from opencx_bridge.store.models import Integration, RevokedWebhook, utcnow
+from opencx_bridge.store.models import Event, Integration, OutboxItem, RevokedWebhook, utcnow
 from opencx_bridge.store.writes import commits
 
 WEBHOOK_PATH = "/webhooks/freshchat/"
@@ -85,8 +85,21 @@ def save_connection(verified: VerifiedConnection, who: str = "cli") -> Integrati
     row.last_api_error = None
     row.last_api_error_at = None
     row.unauthorized_since_save = 0
+    _everything_due_now()
     db.session.commit()
     return row
+
+
+def _everything_due_now() -> None:
+    """A connection that passed Test & Save: what waited for it (a rejected token, a failed
+    read, a backoff) is tried at once, not when its backoff would have ended."""
+    now = utcnow()
+    db.session.execute(update(Event).where(Event.status == "pending",
+                                           Event.next_attempt_at > now)
+                       .values(next_attempt_at=now))
+    db.session.execute(update(OutboxItem).where(OutboxItem.status == "pending",
+                                                OutboxItem.next_attempt_at > now)
+                       .values(next_attempt_at=now))
 
 
 def disconnect(who: str = "cli") -> bool:

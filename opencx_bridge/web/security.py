@@ -53,10 +53,12 @@ def login_throttle() -> LoginThrottle:
 
 
 class LoginThrottle:
-    """After FREE failures, each further failure doubles the wait (per account and per
-    address), up to MAX_WAIT; a success clears the account's count."""
+    """After FREE failures of an account (FREE_PER_ADDRESS from one address, which may be a
+    whole office behind one proxy), each further failure doubles the wait, up to MAX_WAIT;
+    a success clears the account's count. Keys: "account:<email>", "address:<ip>"."""
 
     FREE = 5
+    FREE_PER_ADDRESS = 50
     BASE_WAIT = 2.0
     MAX_WAIT = 900.0
     FORGET_AFTER = 3600.0
@@ -81,13 +83,21 @@ class LoginThrottle:
                     count = 0
                 self._failures[key] = (count + 1, now)
 
+    def has_failures(self, key: str) -> bool:
+        """Failed within FORGET_AFTER."""
+        now = self.clock()
+        with self._lock:
+            count, last = self._failures.get(key, (0, now))
+            return count > 0 and now - last <= self.FORGET_AFTER
+
     def succeeded(self, key: str) -> None:
         with self._lock:
             self._failures.pop(key, None)
 
     def _wait(self, key: str, now: float) -> float:
         count, last = self._failures.get(key, (0, now))
-        if count < self.FREE or now - last > self.FORGET_AFTER:
+        free = self.FREE_PER_ADDRESS if key.startswith("address:") else self.FREE
+        if count < free or now - last > self.FORGET_AFTER:
             return 0.0
-        wait = min(self.MAX_WAIT, self.BASE_WAIT * 2 ** (count - self.FREE))
+        wait = min(self.MAX_WAIT, self.BASE_WAIT * 2 ** (count - free))
         return max(0.0, last + wait - now)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from opencx_bridge.freshchat.account import ConnectError, ConnectRequest
@@ -10,6 +10,7 @@ from opencx_bridge.outbox import api_calls
 from opencx_bridge.store import integration, secrets_box
 from opencx_bridge.web.auth import require_admin
 from opencx_bridge.web.forms import EmptyForm, FreshchatForm
+from opencx_bridge.worker import runner
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
 
@@ -60,6 +61,7 @@ def save_freshchat():
         flash("Nothing was saved: " + exc.message, "error")
         return _render(form), 422
     integration.save_connection(verified, who=current_user.email)
+    runner.wake(current_app._get_current_object())  # what waited for it goes now
     flash(f"Connected. The AI answers as {verified.agent_name}.", "success")
     return redirect(url_for("settings.freshchat"))
 
