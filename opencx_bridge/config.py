@@ -20,6 +20,9 @@ DEFAULTS: dict[str, object] = {
     "WORKER": True,  # run the worker threads inside the web process
     "WORKER_THREADS": 4,  # conversations processed in parallel
     "MAX_WEBHOOK_BYTES": 1024 * 1024,  # larger webhook bodies get 413
+    "MAX_CONNECTIONS": 500,  # open client connections `serve` keeps (waitress's own: 100)
+    "CLIENT_TIMEOUT_SECONDS": 30,  # a connection silent this long is closed
+    "TRUSTED_PROXIES": 0,  # reverse proxies in front: their X-Forwarded-* headers are used
     "AUTO_MIGRATE": True,  # upgrade the database schema on start
     "FRESHCHAT_TIMEOUT": 10.0,  # seconds per Freshchat call
     "FRESHCHAT_RATE_WINDOW_SECONDS": 60.0,  # the plan limit's window; shorter only in tests
@@ -27,6 +30,20 @@ DEFAULTS: dict[str, object] = {
 }
 
 SECRET_KEY_FILE = "secret_key"
+WHOLE_NUMBERS = {"MAX_CONNECTIONS": 1, "CLIENT_TIMEOUT_SECONDS": 1, "TRUSTED_PROXIES": 0}
+
+
+class ConfigError(ValueError):
+    """A configuration value the bridge cannot start with; the message says which and why."""
+
+
+def _whole_number(key: str, value: object, minimum: int) -> int:
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ConfigError(f"OPENCX_{key} must be a whole number of at least {minimum}, "
+                          f"not {value!r}")
+    return value
 TEXT_KEYS = ("SECRET_KEY", "DATABASE_URL", "FRESHCHAT_API_BASE", "PUBLIC_URL", "LOG_LEVEL")
 
 
@@ -46,6 +63,8 @@ def load(app: Flask, test_config: dict | None) -> None:
         raw = os.environ.get(f"OPENCX_{key}")
         if raw is not None and not (test_config and key in test_config):
             app.config[key] = raw
+    for key, minimum in WHOLE_NUMBERS.items():
+        app.config[key] = _whole_number(key, app.config[key], minimum)
     _private_folder(Path(app.instance_path))
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _instance_secret_key(Path(app.instance_path))

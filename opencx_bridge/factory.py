@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from opencx_bridge import config
 from opencx_bridge.extensions import csrf, db, htmx, login_manager, migrate
@@ -41,6 +42,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         static_folder=str(PROJECT_ROOT / "static"),
     )
     config.load(app, test_config)
+    proxies = int(app.config["TRUSTED_PROXIES"])
+    if proxies > 0:  # the client's address, scheme and host, as the proxies saw them
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies,
+                                x_port=proxies, x_prefix=proxies)
     logging.basicConfig(level=app.config["LOG_LEVEL"], format=LOG_FORMAT)
     for name in LOGGERS_WITH_PATHS:
         logging.getLogger(name).addFilter(_REDACT)

@@ -38,11 +38,20 @@ def serve(host: str, port: int, threads: int) -> None:
     click.echo(f"opencx-bridge listening on http://{host}:{port} (worker {where})")
     signal.signal(signal.SIGTERM, _interrupt)  # waitress stops cleanly on KeyboardInterrupt
     try:
-        waitress_serve(app, host=host, port=port, threads=threads, ident="opencx-bridge")
+        waitress_serve(app, host=host, port=port, threads=threads, ident="opencx-bridge",
+                       **connection_limits(app.config))
     finally:
         if running:
             running.stop(timeout=SHUTDOWN_SECONDS)
             click.echo("worker stopped")
+
+
+def connection_limits(config) -> dict:
+    """How many connections waitress keeps open and how long a silent client may hold one:
+    a hundred idle half-open connections (waitress's own limit) starved /healthz."""
+    timeout = int(config["CLIENT_TIMEOUT_SECONDS"])
+    return {"connection_limit": int(config["MAX_CONNECTIONS"]), "channel_timeout": timeout,
+            "cleanup_interval": max(1, min(30, timeout // 2))}
 
 
 def _interrupt(*_args) -> None:
