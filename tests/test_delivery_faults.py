@@ -52,7 +52,12 @@ def test_retry_after_is_honoured(tmp_path, standin):
         [cid] = chats(standin, 1)
         standin.customer_says(cid, "hi")
         standin.wait_for(lambda: replies(standin, cid), timeout=20)
-        posts = [c for c in standin.calls if c["method"] == "POST" and cid in c["path"]]
+
+        def posts():  # the stand-in records a call once its answer is written
+            return [c for c in standin.calls if c["method"] == "POST" and cid in c["path"]]
+
+        standin.wait_for(lambda: len(posts()) >= 2, timeout=5)
+        posts = posts()
         assert [c["status"] for c in posts] == [429, 201]
         assert posts[1]["at"] - posts[0]["at"] >= 2.0
     finally:

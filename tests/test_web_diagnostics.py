@@ -11,7 +11,8 @@ from opencx_bridge.scheduler.prune import prune_dedup_keys
 from opencx_bridge.store.models import DedupKey, TimelineEntry, utcnow
 
 CHECK_IDS = ["credentials", "default_agent", "agent_name", "webhook_traffic",
-             "resolution_events", "stale_webhook_url", "routing", "token", "delivery_backlog"]
+             "resolution_events", "stale_webhook_url", "routing", "token", "delivery_backlog",
+             "failed_events"]
 
 
 def page(client, url: str) -> str:

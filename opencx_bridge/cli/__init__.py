@@ -2,10 +2,21 @@
 
 from flask import Flask
 
-from opencx_bridge.cli import freshchat, kb, outbox, sandbox, server, sessions, settings, users
+from opencx_bridge.cli import (
+    events,
+    freshchat,
+    kb,
+    outbox,
+    sandbox,
+    server,
+    sessions,
+    settings,
+    users,
+)
 
 
 def init_app(app: Flask) -> None:
     for command in (server.serve, server.worker, users.users, freshchat.freshchat,
-                    sessions.sessions, settings.settings, outbox.outbox, kb.kb, sandbox.sandbox):
+                    sessions.sessions, settings.settings, outbox.outbox, events.events, kb.kb,
+                    sandbox.sandbox):
         app.cli.add_command(command)

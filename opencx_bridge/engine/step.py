@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from opencx_bridge.ai import Responder
-from opencx_bridge.engine import replies, writes
+from opencx_bridge.engine import failures, replies, writes
 from opencx_bridge.engine.gather import Facts, gather
 from opencx_bridge.engine.rules import ReplyToCustomer, decide
 from opencx_bridge.engine.rules import types as engine
@@ -85,6 +85,7 @@ def _process_event(event: Event, conversation_id: str | None, responder: Respond
         _settle(event, "failed", f"could not parse the payload: {exc}")
         if conversation_id:
             timeline.add(conversation_id, "error", f"{event.action}: could not parse: {exc}")
+        failures.hand_over(event, f"the {event.action} could not be read ({exc})")
         db.session.commit()
         return True
     if _stale(parsed, now):
@@ -205,6 +206,8 @@ def park_after_crash(crashed: EventCrashed) -> None:
         _settle(event, "failed", f"processing crashed {MAX_CRASHES} times: {exc!r}")
         if conversation_id:
             timeline.add(conversation_id, "error", f"{event.action}: processing failed: {exc!r}")
+        failures.hand_over(event, f"the {event.action} crashed the worker {MAX_CRASHES} times "
+                                  f"({type(exc).__name__}; the bridge log has the details)")
     else:
         _postpone(event, timedelta(seconds=delivery.retry_delay(event.attempts + 1)), repr(exc))
     db.session.commit()

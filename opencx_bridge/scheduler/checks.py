@@ -70,6 +70,7 @@ class Facts:
     outbox_depth: int = 0
     oldest_pending_at: datetime | None = None
     outbox_failed: int = 0
+    failed_events: int = 0
     rate_limited_last_hour: int = 0
     rate_limit_per_minute: int = 60
 
@@ -229,8 +230,18 @@ def delivery_backlog(f: Facts) -> Check:
     return Check("delivery_backlog", status, ", ".join(parts), "; ".join(fixes))
 
 
+def failed_events(f: Facts) -> Check:
+    if not f.failed_events:
+        return Check("failed_events", OK, "every stored event was processed")
+    return Check("failed_events", FAIL,
+                 f"{f.failed_events} event(s) could not be processed; their conversations "
+                 "were handed to your team with a private note",
+                 "see the bridge log for the cause and fix it, then "
+                 "`flask --app app events retry --all-failed`")
+
+
 RULES = (credentials, default_agent, agent_name, webhook_traffic, resolution_events,
-         stale_webhook_url, routing, token, delivery_backlog)
+         stale_webhook_url, routing, token, delivery_backlog, failed_events)
 
 
 def run_checks(facts: Facts) -> list[Check]:

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import distinct, func, or_, select
 
+from opencx_bridge.engine import failures
 from opencx_bridge.extensions import db
 from opencx_bridge.freshchat import errors
 from opencx_bridge.freshchat.account import ConnectError, ConnectRequest, recheck
@@ -134,6 +135,7 @@ def _delivery_facts(now: datetime) -> dict:
         "outbox_failed": _count(select(func.count(OutboxItem.id))
                                 .where(OutboxItem.status == "failed")),
         "rate_limited_last_hour": _count(rate_limited),
+        "failed_events": failures.count(),
         "rate_limit_per_minute": int(settings.get("freshchat_rate_limit_per_minute")),
     }
 
