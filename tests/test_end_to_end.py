@@ -39,6 +39,8 @@ def bridge(tmp_path_factory, standin_module):
     process.start()
     yield process
     process.stop()
+    token = st.webhook_url.rsplit("/", 1)[1]
+    assert token not in process.log_text()  # the URL's secret never reaches the log
 
 
 @pytest.fixture
