@@ -252,3 +252,25 @@ def test_no_webhook_token_in_the_log_when_the_intake_fails(app, post, path, monk
     token = path.rsplit("/", 1)[1]
     assert "Exception on /webhooks/freshchat/<redacted> [POST]" in caplog.text
     assert token not in caplog.text
+
+
+LEGACY_ID = "a0b1c2d3-e4f5-4a6b-8c7d-9e0f1a2b3c4d_f0e1d2c3-b4a5-4968-8776-655443322110_feedback"
+
+
+def test_a_legacy_82_character_conversation_id_is_stored(app, post):
+    assert len(LEGACY_ID) == 82
+    payload = json.loads(fixture_bytes("message_create_user"))
+    payload["data"]["message"]["conversation_id"] = LEGACY_ID
+    response = post(json.dumps(payload).encode())
+    assert response.status_code == 200  # PostgreSQL refused it in a 64-character column: 503
+    assert stored(app)[0].conversation_id == LEGACY_ID
+
+
+@pytest.mark.parametrize("field", ["conversation_id", "id"])
+def test_an_id_longer_than_any_freshchat_id_is_refused_not_retried(app, post, field):
+    payload = json.loads(fixture_bytes("message_create_user"))
+    payload["data"]["message"][field] = "x" * 256
+    response = post(json.dumps(payload).encode())
+    assert response.status_code == 400
+    assert "longer than 255 characters" in response.json["error"]
+    assert stored(app) == []

@@ -355,6 +355,11 @@ def conversation_id_of(payload: dict) -> str | None:
     return _clean(data.get("conversation_id"))
 
 
+def message_id_of(payload: dict) -> str | None:
+    """The message id of a message_create payload; never raises."""
+    return _clean(_obj(_obj(_obj(payload).get("data")).get("message")).get("id"))
+
+
 def dedup_key(payload: dict, raw: bytes) -> str:
     """Stable key for a delivery so Freshchat's redeliveries can be dropped; never raises."""
     payload = _obj(payload)

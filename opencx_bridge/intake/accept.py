@@ -20,9 +20,10 @@ from opencx_bridge.freshchat.events import (
     conversation_id_of,
     dedup_key,
     has_lone_surrogate,
+    message_id_of,
 )
 from opencx_bridge.store import settings, sqlite, timeline
-from opencx_bridge.store.models import DedupKey, Event, Integration, Setting, utcnow
+from opencx_bridge.store.models import ID_LENGTH, DedupKey, Event, Integration, Setting, utcnow
 
 LAST_SEEN_PRECISION = timedelta(seconds=10)
 
@@ -142,8 +143,13 @@ def parse_body(raw: bytes) -> dict:
         raise ValueError("body is not a JSON object")
     if not isinstance(payload.get("action"), str) or not payload["action"]:
         raise ValueError('body has no string "action": not a Freshchat webhook')
-    for what, value in (("action", payload["action"]), ("an id", conversation_id_of(payload)),
+    conversation_id = conversation_id_of(payload)
+    for what, value in (("action", payload["action"]), ("an id", conversation_id),
                         ("an id", dedup_key(payload, raw))):
         if has_lone_surrogate(value):
             raise ValueError(f"{what} holds a lone UTF-16 surrogate (like \\ud800): not text")
+    ids = (("conversation id", conversation_id), ("message id", message_id_of(payload)))
+    for what, value in ids:
+        if value and len(value) > ID_LENGTH:
+            raise ValueError(f"{what} longer than {ID_LENGTH} characters: not a Freshchat id")
     return payload

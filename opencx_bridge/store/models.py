@@ -9,6 +9,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from opencx_bridge.extensions import db
 
+ID_LENGTH = 255  # Freshchat's ids: UUIDs, numbers, and legacy `{app}_{user}_feedback` forms
+
 
 def utcnow() -> datetime:
     """Naive UTC, the form SQLite hands back, so comparisons never mix kinds."""
@@ -44,7 +46,7 @@ class Integration(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     domain: Mapped[str | None] = mapped_column(String(255))
     access_token_enc: Mapped[str | None] = mapped_column(Text)
-    default_agent_id: Mapped[str | None] = mapped_column(String(64))
+    default_agent_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
     default_agent_email: Mapped[str | None] = mapped_column(String(320))
     default_agent_name: Mapped[str | None] = mapped_column(String(255))
     default_agent_avatar_url: Mapped[str | None] = mapped_column(Text)
@@ -107,7 +109,7 @@ class Event(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     action: Mapped[str] = mapped_column(String(64))
-    conversation_id: Mapped[str | None] = mapped_column(String(64))
+    conversation_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
     dedup_key: Mapped[str] = mapped_column(String(255))
     retry_count: Mapped[int | None]
     payload: Mapped[str] = mapped_column(Text)  # the raw body, as verified
@@ -131,7 +133,7 @@ class Contact(db.Model):
 class ContactUser(db.Model):
     """A Freshchat user id behind a contact; one contact may have several."""
 
-    freshchat_user_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    freshchat_user_id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
     contact_id: Mapped[int] = mapped_column(ForeignKey("contact.id"), index=True)
     fetched_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -142,20 +144,20 @@ class ChatSession(db.Model):
     __tablename__ = "session"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    conversation_id: Mapped[str] = mapped_column(String(64), unique=True)
-    app_id: Mapped[str | None] = mapped_column(String(64))
-    channel_id: Mapped[str | None] = mapped_column(String(64))
-    freshchat_conversation_id: Mapped[str | None] = mapped_column(String(32))
-    freshchat_channel_id: Mapped[str | None] = mapped_column(String(32))
+    conversation_id: Mapped[str] = mapped_column(String(ID_LENGTH), unique=True)
+    app_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    channel_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    freshchat_conversation_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
+    freshchat_channel_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
     status: Mapped[str] = mapped_column(String(16), default="open", index=True)
     routing_mode: Mapped[str] = mapped_column(String(16))  # auto | assigned_only
-    assigned_agent_id: Mapped[str | None] = mapped_column(String(64))
+    assigned_agent_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
     assigned_agent_name: Mapped[str | None] = mapped_column(String(255))
     awaiting_reply: Mapped[bool] = mapped_column(default=False)
     pending_question: Mapped[str | None] = mapped_column(Text)  # customer text not answered yet
     handoff_reason: Mapped[str | None] = mapped_column(Text)
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contact.id"), index=True)
-    freshchat_user_id: Mapped[str | None] = mapped_column(String(64))
+    freshchat_user_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
     freshchat_url: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -170,9 +172,9 @@ class Message(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("session.id"), index=True)
-    freshchat_message_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    freshchat_message_id: Mapped[str | None] = mapped_column(String(ID_LENGTH), unique=True)
     author: Mapped[str] = mapped_column(String(16))  # customer | ai | agent | note
-    actor_id: Mapped[str | None] = mapped_column(String(64))
+    actor_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -181,7 +183,7 @@ class TimelineEntry(db.Model):
     """Everything that happened to a conversation: events, decisions, calls."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    conversation_id: Mapped[str] = mapped_column(String(64))
+    conversation_id: Mapped[str] = mapped_column(String(ID_LENGTH))
     at: Mapped[datetime] = mapped_column(default=utcnow)
     kind: Mapped[str] = mapped_column(String(16))  # event, duplicate, decision, skip, call, error
     summary: Mapped[str] = mapped_column(Text)
@@ -197,7 +199,7 @@ class OutboxItem(db.Model):
     """A Freshchat write: a row first, then a request. Sent in id order per conversation."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    conversation_id: Mapped[str] = mapped_column(String(64))
+    conversation_id: Mapped[str] = mapped_column(String(ID_LENGTH))
     kind: Mapped[str] = mapped_column(String(16))  # assign | reply | note | unassign | resolve
     body: Mapped[str] = mapped_column(Text)  # JSON request body
     idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
@@ -211,7 +213,7 @@ class OutboxItem(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     retried_at: Mapped[datetime | None]  # a person asked to retry: the horizon restarts
     sent_at: Mapped[datetime | None]
-    response_id: Mapped[str | None] = mapped_column(String(64))
+    response_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
     claimed_by: Mapped[str | None] = mapped_column(String(255))  # the worker sending it
 
     __table_args__ = (
