@@ -79,3 +79,10 @@ def test_the_private_note_carries_everything_a_rep_needs():
         "Sentiment: negative (-0.60)", "Contact: Sam <sam@example.com>",
         "Session: http://bridge/sessions/4",
     ]
+
+
+@pytest.mark.parametrize("question", ["", "  \n "])
+def test_a_message_without_text_goes_to_a_human_never_to_the_ai(question):
+    conversation = Conversation(question=question, earlier_customer_texts=())
+    assert reason_before_answering(conversation, RULES) == (
+        "the message has no text the AI can read (an image or a file?)")

@@ -286,3 +286,21 @@ def test_an_event_older_than_the_dedup_window_is_recorded_and_not_acted_on(app, 
         assert "older than the dedup window" in event.error
         kinds = [(e.kind, e.summary) for e in timeline.entries(cid)]
     assert any(kind == "skip" and "a replay" in summary for kind, summary in kinds)
+
+
+def test_an_image_only_message_is_handed_off_not_answered_as_an_empty_question(
+        app, client, standin, connected):
+    flow = Flow(app, client, standin, connected)
+    cid = flow.conversation()
+    user_id = standin.conversation(cid)["users"][0]["id"]
+    message = standin.add_message(cid, actor_type="user", actor_id=user_id, text="x")
+    payload = standin.message_event(message)
+    payload["data"]["message"]["message_parts"] = [
+        {"image": {"url": "https://cdn.example/screenshot.png"}}]
+    assert flow.post(payload).status_code == 200
+    flow.run()
+    row = session_of(app, cid)
+    assert row.status == "handed_off"
+    assert row.handoff_reason == "the message has no text the AI can read (an image or a file?)"
+    [customer] = [m for m in _transcript(app, cid) if m.author == "customer"]
+    assert customer.text == "[image https://cdn.example/screenshot.png]"  # shown in the session

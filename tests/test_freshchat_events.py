@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from opencx_bridge.freshchat import events
 from opencx_bridge.freshchat.events import (
     KNOWN_ACTIONS,
     Conversation,
@@ -417,3 +418,18 @@ def test_the_action_name_alone_gives_the_kind_the_intake_and_the_parser_share(ac
     payload = {"action": action, "data": {"resolve": {"conversation": {"conversation_id": "c"}}}}
     if kind in ("resolution", "unknown"):
         assert parse_event(payload).kind == kind  # stored as pending means acted on
+
+
+def test_attachments_are_kept_and_text_in_collections_is_read():
+    message = {"message_parts": [
+        {"image": {"url": "https://cdn.example/shot.png"}},
+        {"file": {"url": "https://cdn.example/invoice.pdf", "name": "invoice.pdf",
+                  "content_type": "application/pdf", "file_size_in_bytes": 1200}},
+        {"collection": {"sub_parts": [{"text": {"content": "see attached"}},
+                                      {"video": {"url": "https://cdn.example/v.mp4"}}]}},
+        {"quick_reply_button": {"label": "Yes", "payload": "yes"}},
+    ]}
+    assert events.message_text(message) == "see attached"
+    assert events.message_attachments(message) == (
+        "image https://cdn.example/shot.png", "file invoice.pdf https://cdn.example/invoice.pdf",
+        "video https://cdn.example/v.mp4")

@@ -86,8 +86,9 @@ def apply(event: Event, session: ChatSession, decision: engine.Decision,
 def _transcript(session: ChatSession, line) -> None:
     if line is None or _message_known(line.message_id):
         return
+    text = "\n".join([line.text, *(f"[{what}]" for what in line.attachments)]).strip()
     db.session.add(Message(session_id=session.id, freshchat_message_id=line.message_id,
-                           author=line.author, actor_id=line.actor_id, text=line.text))
+                           author=line.author, actor_id=line.actor_id, text=text))
     if line.author == "customer":
         session.last_customer_message_at = utcnow()
 

@@ -78,6 +78,7 @@ class Message:
     freshchat_conversation_id: str | None
     freshchat_channel_id: str | None
     interaction_id: str | None
+    attachments: tuple[str, ...] = ()  # images, files, video, audio: "image https://…"
 
 
 @dataclass(frozen=True)
@@ -170,8 +171,33 @@ def _parts(value: Any) -> Iterable[dict[str, Any]]:
     return (part for part in value if isinstance(part, dict)) if isinstance(value, list) else ()
 
 
+def _all_parts(value: Any, depth: int = 0) -> Iterable[dict[str, Any]]:
+    """The parts, and the sub-parts a `collection` part holds (a few levels at most)."""
+    for part in _parts(value):
+        yield part
+        collection = part.get("collection")
+        if isinstance(collection, dict) and depth < 4:
+            yield from _all_parts(collection.get("sub_parts"), depth + 1)
+
+
+ATTACHMENT_KINDS = ("image", "file", "video", "audio")
+
+
+def message_attachments(message: dict[str, Any]) -> tuple[str, ...]:
+    """What a message carries besides text, for people to read: "image https://…",
+    "file invoice.pdf https://…"."""
+    found = []
+    for part in _all_parts(message.get("message_parts")):
+        for kind in ATTACHMENT_KINDS:
+            item = part.get(kind)
+            if isinstance(item, dict):
+                bits = (kind, item.get("name"), item.get("url"))
+                found.append(" ".join(str(bit) for bit in bits if isinstance(bit, str) and bit))
+    return tuple(found)
+
+
 def _new_part_texts(parts: Any) -> Iterable[str]:
-    for part in _parts(parts):
+    for part in _all_parts(parts):
         text = part.get("text")
         content = text.get("content") if isinstance(text, dict) else text
         if isinstance(content, str) and content:
@@ -216,6 +242,7 @@ def _parse_message(raw: Any, envelope_actor: dict[str, Any]) -> Message:
         actor_id=_clean(raw.get("actor_id")) or _clean(envelope_actor.get("actor_id")),
         message_type=_lower(raw.get("message_type")) or "normal",
         text=message_text(raw),
+        attachments=message_attachments(raw),
         created_time=_clean(raw.get("created_time")),
         freshchat_conversation_id=_clean(raw.get("freshchat_conversation_id")),
         freshchat_channel_id=_clean(raw.get("freshchat_channel_id")),

@@ -37,6 +37,8 @@ class Conversation:
 def reason_before_answering(conversation: Conversation, rules: HandoffRules) -> str | None:
     if rules.humans_during_office_hours and conversation.new_session and conversation.office_open:
         return "office hours: during office hours new conversations go to the team"
+    if not conversation.question.strip():  # never answer "" as if it were a question
+        return "the message has no text the AI can read (an image or a file?)"
     if wants_human(conversation.question):
         return "the customer asked for a human"
     texts = [*conversation.earlier_customer_texts, conversation.question]

@@ -50,7 +50,8 @@ def _message(event: Event, state: SessionState, settings: Settings, names) -> De
         return Decision(state, "ignore", "system message: not customer input")
     if actor_type == "agent":
         return _agent_message(event, state, settings, names)
-    line = TranscriptLine("customer", message.text, message.id, message.actor_id or message.user_id)
+    line = TranscriptLine("customer", message.text, message.id, message.actor_id or message.user_id,
+                          message.attachments)
     pending = "\n".join(p for p in (state.pending_question, message.text) if p)
     state = replace(state, pending_question=pending or message.text)
     notes: tuple[str, ...] = ()
@@ -69,7 +70,7 @@ def _agent_message(event: Event, state: SessionState, settings: Settings, names)
     if message.message_type == "private":
         return Decision(state, "ignore",
                         f"private note by {_name(agent, names)}: not customer input")
-    line = TranscriptLine("agent", message.text, message.id, agent)
+    line = TranscriptLine("agent", message.text, message.id, agent, message.attachments)
     answered = replace(state, pending_question=None)
     if state.status == HANDED_OFF:
         return Decision(answered, "record", f"{_name(agent, names)} replied", transcript=line)

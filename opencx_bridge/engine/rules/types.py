@@ -56,6 +56,7 @@ class TranscriptLine:
     text: str
     message_id: str
     actor_id: str | None
+    attachments: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
