@@ -6,8 +6,9 @@ import dashboard_data
 import pytest
 import statements
 
+from opencx_bridge.engine.rules.types import RETURN_TO_AI
 from opencx_bridge.extensions import db
-from opencx_bridge.store.models import ChatSession, Message, TimelineEntry
+from opencx_bridge.store.models import ChatSession, Event, Message, TimelineEntry
 
 CONVERSATION = "7d1f3a5c-2b4e-4f60-9a8b-c1d2e3f4a5b6"
 URL = f"https://acme.freshchat.com/a/app-1/open/conversation/{CONVERSATION}"
@@ -192,3 +193,24 @@ def test_list_with_a_bad_limit_is_a_usage_error(runner, limit):
     result = runner.invoke(args=["sessions", "list", "--limit", limit])
     assert result.exit_code == 2
     assert "Invalid value for '--limit'" in result.output
+
+
+# return-to-ai ------------------------------------------------------------------------------
+
+def test_return_to_ai_queues_the_return_for_the_worker(app, runner, handed_off, connected):
+    session_id, _ = handed_off
+    result = runner.invoke(args=["sessions", "return-to-ai", str(session_id)])
+    assert result.exit_code == 0, result.output
+    assert "goes back to the AI" in result.output
+    with app.app_context():
+        [event] = db.session.scalars(db.select(Event).where(Event.action == RETURN_TO_AI))
+        assert event.status == "pending" and event.conversation_id == CONVERSATION
+
+
+def test_return_to_ai_says_why_it_cannot(app, runner, connected):
+    missing = runner.invoke(args=["sessions", "return-to-ai", "nope"])
+    assert missing.exit_code == 1
+    assert "no session with id or conversation id 'nope'" in missing.output
+    session_id, _ = add_session(app, "c-open", status="open")
+    result = runner.invoke(args=["sessions", "return-to-ai", str(session_id)])
+    assert result.exit_code == 1 and "only a handed-off session" in result.output

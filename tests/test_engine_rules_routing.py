@@ -17,6 +17,8 @@ from opencx_bridge.engine.rules import (
     Settings,
     decide,
 )
+from opencx_bridge.engine.rules.types import RETURN_TO_AI
+from opencx_bridge.freshchat.events import Event as ParsedEvent
 from opencx_bridge.freshchat.events import parse_event
 
 FIXTURES = Path(__file__).parent / "fixtures" / "freshchat"
@@ -112,11 +114,42 @@ def test_a_private_note_is_not_customer_input_nor_a_takeover():
     assert decision.state.status == "open"
 
 
-def test_a_rep_writing_is_a_takeover_and_cancels_queued_replies():
+def test_a_rep_writing_is_a_takeover_cancels_queued_replies_and_assigns_the_rep():
     decision = decide(event("message_create_agent"), fresh(assigned_agent_id=AI), AUTO, NAMES)
-    assert decision.actions == (CancelPendingReplies(),)
+    assert decision.actions == (CancelPendingReplies(), Assign(REP))
     assert decision.state.status == "handed_off"
+    assert decision.state.assigned_agent_id == REP
     assert "Rita Rep replied in Freshchat" in decision.reason
+    assert "assigned to Rita Rep" in decision.reason
+
+
+def test_without_takeover_assigns_rep_the_ai_keeps_the_assignment():
+    rules = Settings(ai_agent_id=AI, takeover_assigns_rep=False)
+    decision = decide(event("message_create_agent"), fresh(assigned_agent_id=AI), rules, NAMES)
+    assert decision.actions == (CancelPendingReplies(),)
+    assert decision.state.assigned_agent_id == AI
+
+
+def test_a_rep_writing_in_a_conversation_assigned_to_someone_else_is_not_reassigned():
+    other = "11111111-2222-4333-8444-555555555555"
+    decision = decide(event("message_create_agent"), fresh(assigned_agent_id=other), AUTO, NAMES)
+    assert decision.actions == (CancelPendingReplies(),)
+
+
+def test_return_to_ai_assigns_the_ai_and_answers_what_waits():
+    waiting = fresh(status="handed_off", assigned_agent_id=REP, pending_question="hello?",
+                    handoff_reason="Rita Rep replied")
+    decision = decide(bridge_event(), waiting, AUTO, NAMES)
+    assert decision.actions == (Assign(AI), ReplyToCustomer("hello?"))
+    assert decision.state.status == "open" and decision.state.handoff_reason is None
+    quiet = replace(waiting, pending_question=None)
+    assert decide(bridge_event(), quiet, AUTO, NAMES).actions == (Assign(AI),)
+    assert decide(bridge_event(), fresh(), AUTO, NAMES).outcome == "record"  # with the AI
+
+
+def bridge_event():
+    return ParsedEvent(action=RETURN_TO_AI, kind="return_to_ai", actor_type="agent",
+                       actor_id=None, action_time=None, conversation_id="c1")
 
 
 def test_after_a_takeover_the_ai_stays_silent():

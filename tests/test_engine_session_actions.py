@@ -220,3 +220,88 @@ def test_calls_lists_the_conversations_writes_newest_first(app, flow, answered):
         assert [i.id for i in listed] == sorted((i.id for i in listed), reverse=True)
         assert {i.conversation_id for i in listed} == {answered}
         assert [i.kind for i in reversed(listed)] == ["assign", "reply"]
+
+
+# -- return to the AI ---------------------------------------------------------------------------
+
+def rep_writes(flow, standin, cid, text="Rita here, let me look."):
+    rep = standin.add_agent(f"rita{len(standin.calls)}@acme.test", "Rita", "Rep")
+    message = standin.add_message(cid, actor_type="agent", actor_id=rep["id"], text=text)
+    assert flow.post(standin.message_event(message)).status_code == 200
+    flow.run()
+    return rep
+
+
+def assignments(standin, cid):
+    return [c["json"].get("assigned_agent_id") for c in standin.calls
+            if c["method"] == "PUT" and cid in c["path"] and c["json"]
+            and "assigned_agent_id" in c["json"]]
+
+
+def test_a_rep_who_writes_takes_the_conversation_and_gets_it_assigned(app, flow, standin,
+                                                                      answered):
+    rep = rep_writes(flow, standin, answered)
+    row = session(app, answered)
+    assert row.status == "handed_off" and row.assigned_agent_id == rep["id"]
+    assert assignments(standin, answered)[-1] == rep["id"]  # ownership visible in Freshchat
+    assert standin.conversation(answered)["assigned_agent_id"] == rep["id"]
+
+
+def test_with_takeover_assigns_rep_off_the_assignment_stays(app, flow, standin, answered):
+    with app.app_context():
+        settings.set_value("takeover_assigns_rep", "false")
+    rep_writes(flow, standin, answered)
+    assert session(app, answered).status == "handed_off"
+    assert standin.conversation(answered)["assigned_agent_id"] == standin.ai_agent["id"]
+
+
+def test_return_to_ai_answers_the_message_left_waiting(app, flow, standin, answered):
+    rep_writes(flow, standin, answered)
+    flow.customer_says(answered, "Hello? Is anyone still there?")
+    flow.run()
+    assert len(flow.replies(answered)) == 1  # the AI stays silent while the rep has it
+    act(app, answered, session_actions.return_to_ai, WHO)
+    flow.run()
+    row = session(app, answered)
+    assert row.status == "open" and row.handoff_reason is None
+    assert standin.conversation(answered)["assigned_agent_id"] == standin.ai_agent["id"]
+    assert len(flow.replies(answered)) == 2  # the waiting message got its answer
+    flow.customer_says(answered, "Thanks, and one more thing")
+    flow.run()
+    assert len(flow.replies(answered)) == 3
+
+
+def test_return_to_ai_after_the_rep_answered_waits_for_the_next_message(app, flow, standin,
+                                                                        answered):
+    rep_writes(flow, standin, answered)  # a human takes over
+    flow.customer_says(answered, "still waiting")
+    flow.run()
+    rep_writes(flow, standin, answered, "Here is your answer.")  # nothing left unanswered
+    act(app, answered, session_actions.return_to_ai, WHO)
+    flow.run()
+    assert session(app, answered).status == "open"
+    assert len(flow.replies(answered)) == 1
+    flow.customer_says(answered, "ok, another question")
+    flow.run()
+    assert len(flow.replies(answered)) == 2
+
+
+def test_only_a_handed_off_session_can_be_returned(app, answered):
+    with pytest.raises(session_actions.ActionError, match="only a handed-off session"):
+        act(app, answered, session_actions.return_to_ai, WHO)
+
+
+def test_assigning_it_to_the_ai_in_freshchat_gives_it_back(app, flow, standin, answered):
+    rep_writes(flow, standin, answered)
+    flow.customer_says(answered, "are you there?")
+    flow.run()
+    rep = session(app, answered).assigned_agent_id
+    standin.assign(answered, standin.ai_agent["id"], by_agent_id=rep)  # in the agent view
+    conversation = standin.conversation(answered)
+    event = standin.assignment_event(conversation, to_agent_id=standin.ai_agent["id"],
+                                     from_agent_id=rep, assignor_id=rep)
+    assert flow.post(event).status_code == 200  # tests deliver the webhooks by hand
+    flow.run()
+    assert session(app, answered).status == "open"
+    assert len(flow.replies(answered)) == 2
+

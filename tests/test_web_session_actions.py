@@ -76,6 +76,25 @@ def test_an_admin_retries_a_failed_call(app, admin, flow, answered):
     assert f"Call #{item_id} is queued to be sent again." in page(admin, f"/sessions/{answered}")
 
 
+def test_an_admin_returns_a_handed_off_session_to_the_ai(app, admin, flow, answered):
+    post_action(admin, answered, "handoff")
+    flow.run()
+    html = page(admin, f"/sessions/{answered}")
+    assert 'id="action-return-to-ai"' in html and 'id="action-handoff"' not in html
+    response = post_action(admin, answered, "return-to-ai")
+    assert response.status_code == 303
+    assert "Returned to the AI" in page(admin, f"/sessions/{answered}")
+    flow.run()
+    assert status_of(app, answered) == "open"
+    assert 'id="action-handoff"' in page(admin, f"/sessions/{answered}")
+
+
+def test_returning_a_session_the_ai_has_says_nothing_was_done(app, admin, flow, answered):
+    post_action(admin, answered, "return-to-ai")
+    assert "Nothing was done" in page(admin, f"/sessions/{answered}")
+    assert status_of(app, answered) == "open"
+
+
 @pytest.mark.parametrize("action", ["handoff", "resolve", "calls/1/retry"])
 def test_an_action_without_the_csrf_token_is_refused(app, admin, flow, answered, action):
     response = post_action(admin, answered, action, with_token=False)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import getpass
+
 import click
 from flask.cli import with_appcontext
 
+from opencx_bridge.engine import session_actions
 from opencx_bridge.store import session_list, timeline
 from opencx_bridge.store import sessions as lookup
 
@@ -28,6 +31,22 @@ def list_sessions(status: str | None, limit: int) -> None:
         who = (contact.email or contact.name or f"contact {contact.id}") if contact else "-"
         click.echo(f"{row.id}\t{row.status}\t{row.conversation_id}\t{who}\t"
                    f"{row.created_at.isoformat(timespec='seconds')}Z")
+
+
+@sessions.command("return-to-ai")
+@click.argument("identifier")
+@with_appcontext
+def return_to_ai(identifier: str) -> None:
+    """Give a handed-off session (id or conversation id) back to the AI."""
+    row = lookup.find(identifier)
+    if row is None:
+        raise click.ClickException(f"no session with id or conversation id {identifier!r}")
+    try:
+        session_actions.return_to_ai(row, who=f"cli ({getpass.getuser()})")
+    except session_actions.ActionError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"session {row.id} goes back to the AI: the worker assigns it to the AI agent "
+               "and answers a message left waiting")
 
 
 @sessions.command("show")

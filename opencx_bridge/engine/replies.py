@@ -60,7 +60,7 @@ def office_hours_now(now: datetime) -> tuple[bool, str]:
 
 def plan(question: str, session: ChatSession | None, responder: Responder,
          now: datetime) -> Plan:
-    turns = tuple(history(session))
+    turns = _before(tuple(history(session)), question)
     office_open, next_opening = office_hours_now(now)
     rules = handoff.HandoffRules(
         confidence_threshold=settings.get("handoff_confidence_threshold"),
@@ -86,6 +86,15 @@ def plan(question: str, session: ChatSession | None, responder: Responder,
     return Plan(text=handoff_text(now, (office_open, next_opening)), reason=reason,
                 answer=answer, turns=all_turns,
                 summary=summary_of(list(all_turns), responder if answer is not None else None))
+
+
+def _before(turns: tuple[Turn, ...], question: str) -> tuple[Turn, ...]:
+    """The transcript before the question. A question answered late (the conversation came
+    back to the AI) is in the transcript already: it is not "asked again"."""
+    lines = question.split("\n")
+    while turns and lines and turns[-1].author == "customer" and turns[-1].text == lines[-1]:
+        turns, lines = turns[:-1], lines[:-1]
+    return turns
 
 
 def handoff_text(now: datetime, hours: tuple[bool, str] | None = None) -> str:

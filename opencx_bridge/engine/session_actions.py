@@ -5,17 +5,18 @@ session, timeline), committed, or nothing when the action cannot be done; the wo
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 from sqlalchemy import select
 
 from opencx_bridge.ai.sentiment import overall
 from opencx_bridge.engine import replies, writes
-from opencx_bridge.engine.rules.types import HANDED_OFF, OPEN, RESOLVED
+from opencx_bridge.engine.rules.types import HANDED_OFF, OPEN, RESOLVED, RETURN_TO_AI
 from opencx_bridge.extensions import db
 from opencx_bridge.outbox import delivery
 from opencx_bridge.store import integration, timeline
-from opencx_bridge.store.models import ChatSession, OutboxItem, utcnow
+from opencx_bridge.store.models import ChatSession, Event, OutboxItem, utcnow
 from opencx_bridge.store.writes import commits
 
 OUTBOX_STATUSES = ("pending", "sending", "sent", "failed", "cancelled")
@@ -59,6 +60,25 @@ def resolve(session: ChatSession, who: str, now: datetime | None = None) -> None
     cid = session.conversation_id
     writes.resolve(session, f"dashboard:{session.id}:resolve:{now.isoformat()}", now)
     timeline.add(cid, "decision", f"resolved from the dashboard by {who}", {"by": who})
+
+
+@commits
+def return_to_ai(session: ChatSession, who: str, now: datetime | None = None) -> None:
+    """Give a handed-off conversation back to the AI. Stored as an event of its own, so the
+    worker does it in order with the conversation's webhooks: assign it to the AI agent in
+    Freshchat, and answer the customer's message if it is still waiting for an answer."""
+    _lock(session)
+    if session.status != HANDED_OFF:
+        raise ActionError(f"session #{session.id} is {_label(session.status)}: only a handed-off "
+                          "session can be returned to the AI")
+    _agent_id()
+    now = now or utcnow()
+    cid = session.conversation_id
+    db.session.add(Event(received_at=now, action=RETURN_TO_AI, conversation_id=cid,
+                         dedup_key=f"return-to-ai:{cid}:{now.isoformat()}",
+                         payload=json.dumps({"action": RETURN_TO_AI, "by": who}),
+                         status="pending", attempts=0))
+    timeline.add(cid, "decision", f"return to the AI asked by {who}", {"by": who})
 
 
 def _lock(session: ChatSession) -> None:

@@ -80,7 +80,7 @@ def process_next(conversation_id: str | None, responder: Responder,
 def _process_event(event: Event, conversation_id: str | None, responder: Responder,
                    stopping: threading.Event | None, now: datetime) -> bool:
     try:
-        parsed = parse_event(repaired(json.loads(event.payload)))
+        parsed = _bridge_event(event) or parse_event(repaired(json.loads(event.payload)))
     except (PayloadError, ValueError) as exc:
         _settle(event, "failed", f"could not parse the payload: {exc}")
         if conversation_id:
@@ -124,7 +124,8 @@ def _process(event: Event, parsed: ParsedEvent, creds, job, responder: Responder
         return False
     rules = engine.Settings(ai_agent_id=creds.agent_id,
                             auto_handle_all=integration.get().auto_handle_all,
-                            reopen_returns_to_ai=settings.get("reopen_returns_to_ai"))
+                            reopen_returns_to_ai=settings.get("reopen_returns_to_ai"),
+                            takeover_assigns_rep=settings.get("takeover_assigns_rep"))
     decision = decide(parsed, _state(session, parsed, facts, rules), rules, facts.names)
     plans = {index: replies.plan(action.question, session, responder, now)
              for index, action in enumerate(decision.actions)
@@ -138,6 +139,14 @@ def _process(event: Event, parsed: ParsedEvent, creds, job, responder: Responder
         _settle(event, "processed")
     db.session.commit()
     return True
+
+
+def _bridge_event(event: Event) -> ParsedEvent | None:
+    """An event the bridge stored itself (not a webhook): read from its row."""
+    if event.action != engine.RETURN_TO_AI or not event.conversation_id:
+        return None
+    return ParsedEvent(action=event.action, kind="return_to_ai", actor_type="agent",
+                       actor_id=None, action_time=None, conversation_id=event.conversation_id)
 
 
 def _stale(parsed: ParsedEvent, now: datetime) -> bool:

@@ -128,6 +128,9 @@ SPECS: dict[str, Spec] = {spec.key: spec for spec in (
     Spec("reopen_returns_to_ai", True, boolean,
          "a conversation reopened in Freshchat goes back to the AI (else it stays with humans)",
          "routing"),
+    Spec("takeover_assigns_rep", True, boolean,
+         "a rep who writes in a conversation assigned to the AI gets it assigned in Freshchat "
+         "(so assigning it back to the AI is a change Freshchat reports)", "routing"),
     Spec("freshchat_rate_limit_per_minute", 60, whole_number_in(2, 100_000),
          "your Freshchat plan's API limit; every call, reads included, stays under it",
          "delivery"),

@@ -70,6 +70,14 @@ def hand_off(identifier: str):
                 "a private note.")
 
 
+@bp.post("/sessions/<identifier>/return-to-ai")
+def return_to_ai(identifier: str):
+    row = _checked_post(identifier)
+    return _act(row, lambda: session_actions.return_to_ai(row, current_user.email),
+                "Returned to the AI: it takes the conversation back in Freshchat and answers "
+                "the customer (a message left waiting at once, or the next one).")
+
+
 @bp.post("/sessions/<identifier>/resolve")
 def resolve(identifier: str):
     row = _checked_post(identifier)

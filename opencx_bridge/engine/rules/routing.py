@@ -35,6 +35,8 @@ def decide(event: Event, state: SessionState, settings: Settings,
         return _resolution(event, state, names)
     if event.kind == "reopen":
         return _reopen(event, state, settings)
+    if event.kind == "return_to_ai":
+        return _return_to_ai(state, settings)
     return Decision(state, "ignore", f"{event.action}: not an event the bridge acts on")
 
 
@@ -75,10 +77,13 @@ def _agent_message(event: Event, state: SessionState, settings: Settings, names)
     if state.status == HANDED_OFF:
         return Decision(answered, "record", f"{_name(agent, names)} replied", transcript=line)
     reason = f"{_name(agent, names)} replied in Freshchat: a human took over, the AI stays silent"
-    return Decision(
-        replace(answered, status=HANDED_OFF, handoff_reason=reason),
-        "act", reason, (CancelPendingReplies(),), transcript=line,
-    )
+    actions: tuple = (CancelPendingReplies(),)
+    if settings.takeover_assigns_rep and state.assigned_agent_id == settings.ai_agent_id and agent:
+        # Ownership visible in Freshchat; assigning it to the AI later is then a real change.
+        actions, answered = (*actions, Assign(agent)), replace(answered, assigned_agent_id=agent)
+        reason += f"; the conversation is assigned to {_name(agent, names)}"
+    return Decision(replace(answered, status=HANDED_OFF, handoff_reason=reason),
+                    "act", reason, actions, transcript=line)
 
 
 def _route(state: SessionState, settings: Settings, names) -> Decision:
@@ -141,6 +146,21 @@ def _resolution(event: Event, state: SessionState, names) -> Decision:
     reason = f"resolved in Freshchat{f' by {by}' if by else ''} ({event.action})"
     resolved = replace(state, status=RESOLVED, pending_question=None)
     return Decision(resolved, "act", reason, (CancelPendingReplies(),))
+
+
+def _return_to_ai(state: SessionState, settings: Settings) -> Decision:
+    """Given back by a person: the AI owns it again and answers a message left waiting."""
+    if state.status != HANDED_OFF:
+        where = "resolved" if state.status == RESOLVED else "with the AI already"
+        return Decision(state, "record", f"return to the AI asked: the conversation is {where}")
+    ai = settings.ai_agent_id
+    back = replace(state, status=OPEN, handoff_reason=None, assigned_agent_id=ai)
+    reason = "returned to the AI"
+    if back.pending_question:
+        answer = _answer(back, f"{reason}: answering the customer's waiting message")
+        return replace(answer, actions=(Assign(ai), *answer.actions))
+    return Decision(back, "act", f"{reason}: it answers the customer's next message",
+                    (Assign(ai),))
 
 
 def _reopen(event: Event, state: SessionState, settings: Settings) -> Decision:

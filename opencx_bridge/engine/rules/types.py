@@ -6,6 +6,9 @@ from dataclasses import dataclass, field
 
 OPEN, HANDED_OFF, RESOLVED = "open", "handed_off", "resolved"
 AUTO, ASSIGNED_ONLY = "auto", "assigned_only"
+# A person gave a handed-off conversation back to the AI (dashboard or CLI): stored as an
+# event of the bridge's own, processed in order with the conversation's webhooks.
+RETURN_TO_AI = "bridge_return_to_ai"
 
 
 @dataclass(frozen=True)
@@ -13,6 +16,7 @@ class Settings:
     ai_agent_id: str
     auto_handle_all: bool = True
     reopen_returns_to_ai: bool = True
+    takeover_assigns_rep: bool = True
 
     @property
     def routing_mode(self) -> str:
