@@ -274,3 +274,10 @@ def test_an_id_longer_than_any_freshchat_id_is_refused_not_retried(app, post, fi
     assert response.status_code == 400
     assert "longer than 255 characters" in response.json["error"]
     assert stored(app) == []
+
+
+def test_the_bridges_own_return_to_ai_event_cannot_come_in_as_a_webhook(app, post):
+    raw = json.dumps({"action": "bridge_return_to_ai", "data": {
+        "conversation": {"conversation_id": "7d1f3a5c-2b4e-4f60-9a8b-c1d2e3f4a5b6"}}}).encode()
+    assert post(raw).json == {"status": "ignored"}
+    assert stored(app)[0].status == "ignored"  # recorded, never processed
