@@ -264,3 +264,25 @@ def test_while_the_token_is_rejected_nothing_else_is_read_and_a_new_one_resumes_
     assert result.exit_code == 0, result.output
     flow.run()  # no time passes: everything waiting is due now
     assert [len(flow.replies(cid)) for cid in (first, second, third)] == [1, 1, 1]
+
+
+def test_a_reply_waits_for_an_event_that_came_while_it_was_computed(flow, standin, app):
+    """A rep wrote while the AI's answer was being computed: the answer must not go out
+    before that message is read, and then it is cancelled (never over a human)."""
+    cid = flow.conversation()
+    flow.customer_says(cid, "hello")
+    with app.app_context():  # the AI decides (its reply is queued), nothing is sent yet
+        assert step.process_next(cid, flow.worker.responder)
+        db.session.remove()
+    rep = standin.add_agent("rita@acme.test", "Rita", "Rep")
+    message = standin.add_message(cid, actor_type="agent", actor_id=rep["id"], text="Rita here")
+    assert flow.post(standin.message_event(message)).status_code == 200
+    with app.app_context():
+        sent = [delivery.deliver_next(cid) for _ in range(3)]  # the assignment only
+        db.session.remove()
+    assert flow.replies(cid) == []
+    flow.run()  # the rep's message is read: a takeover, the queued reply is cancelled
+    assert flow.replies(cid) == []
+    kinds = {row.kind: row.status for row in flow.outbox(cid)}
+    assert kinds["reply"] == "cancelled"
+    assert sent[0] is True  # the claim (PUT) went; the reply waited

@@ -19,7 +19,7 @@ from opencx_bridge.extensions import db
 from opencx_bridge.freshchat import errors, events
 from opencx_bridge.outbox import api_calls
 from opencx_bridge.store import integration, settings, timeline
-from opencx_bridge.store.models import ChatSession, Message, OutboxItem, utcnow
+from opencx_bridge.store.models import ChatSession, Event, Message, OutboxItem, utcnow
 from opencx_bridge.store.writes import commits
 
 WRITE_KINDS = ("assign", "unassign", "resolve")  # PUT /conversations/{id}
@@ -96,6 +96,8 @@ def deliver_next(conversation_id: str, stopping: threading.Event | None = None,
     item = head(conversation_id)
     if item is None or item.next_attempt_at > utcnow() or api_calls.delivery_paused():
         return False
+    if item.kind == "reply" and _newer_event_waiting(item):
+        return False  # it may be a rep taking over: the event goes first, and may cancel this
     creds = integration.credentials()
     if creds is None or not _claim(item, owner):
         return False
@@ -121,6 +123,15 @@ def deliver_next(conversation_id: str, stopping: threading.Event | None = None,
         _unclaim(*claimed)
         raise
     return True
+
+
+def _newer_event_waiting(item: OutboxItem) -> bool:
+    """An event of the conversation stored after this reply was queued and not processed
+    yet (the answer was being computed when a human wrote or took the assignment)."""
+    return db.session.scalar(
+        select(Event.id).where(Event.conversation_id == item.conversation_id,
+                               Event.status == "pending", Event.received_at >= item.created_at)
+        .limit(1)) is not None
 
 
 def _claim(item: OutboxItem, owner: str | None) -> bool:
