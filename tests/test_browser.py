@@ -292,7 +292,7 @@ def test_diagnostics_show_every_check_with_its_status_and_fix(signed_in, bridge,
     expect(page.get_by_role("heading", name="Diagnostics")).to_be_visible()
     for check in ("credentials", "default_agent", "agent_name", "webhook_traffic",
                   "resolution_events", "stale_webhook_url", "routing", "token",
-                  "delivery_backlog", "failed_events"):
+                  "delivery_backlog", "failed_events", "stranded"):
         expect(page.locator(f"#check-{check} .badge")).to_have_text(
             re.compile(r"^(ok|warn|fail)$"))
     expect(page.locator("#check-credentials .badge")).to_have_text("ok")

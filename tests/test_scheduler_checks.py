@@ -134,7 +134,7 @@ def test_every_check_runs_in_the_documented_order():
     checks = d.run_checks(facts())
     assert [c.id for c in checks] == [
         "credentials", "default_agent", "agent_name", "webhook_traffic", "resolution_events",
-        "stale_webhook_url", "routing", "token", "delivery_backlog", "failed_events"]
+        "stale_webhook_url", "routing", "token", "delivery_backlog", "failed_events", "stranded"]
     assert not d.failed(checks)
     assert d.failed([*checks, d.Check("x", "fail", "m", "f")])
 

@@ -12,7 +12,7 @@ from opencx_bridge.store.models import DedupKey, TimelineEntry, utcnow
 
 CHECK_IDS = ["credentials", "default_agent", "agent_name", "webhook_traffic",
              "resolution_events", "stale_webhook_url", "routing", "token", "delivery_backlog",
-             "failed_events"]
+             "failed_events", "stranded"]
 
 
 def page(client, url: str) -> str:

@@ -71,6 +71,8 @@ class Facts:
     oldest_pending_at: datetime | None = None
     outbox_failed: int = 0
     failed_events: int = 0
+    stranded: int = 0
+    stranded_after_minutes: float = 10.0
     rate_limited_last_hour: int = 0
     rate_limit_per_minute: int = 60
 
@@ -240,8 +242,20 @@ def failed_events(f: Facts) -> Check:
                  "`flask --app app events retry --all-failed`")
 
 
+def stranded(f: Facts) -> Check:
+    if not f.stranded_after_minutes:
+        return Check("stranded", OK, "not watched (stranded_after_minutes is 0)")
+    wait = f"{f.stranded_after_minutes:g} min"
+    if not f.stranded:
+        return Check("stranded", OK, f"no customer has waited longer than {wait} unanswered")
+    return Check("stranded", WARN,
+                 f"{f.stranded} customer(s) waiting longer than {wait} with nobody answering",
+                 "open the inbox's Stranded tab: answer them in Freshchat, or give the "
+                 "conversation back to the AI (Return to AI)")
+
+
 RULES = (credentials, default_agent, agent_name, webhook_traffic, resolution_events,
-         stale_webhook_url, routing, token, delivery_backlog, failed_events)
+         stale_webhook_url, routing, token, delivery_backlog, failed_events, stranded)
 
 
 def run_checks(facts: Facts) -> list[Check]:

@@ -23,7 +23,7 @@ from opencx_bridge.freshchat.client import FreshchatClient
 from opencx_bridge.outbox import api_calls
 from opencx_bridge.scheduler.checks import RECENT, AgentLookup, Check, Facts, run_checks
 from opencx_bridge.scheduler.prune import LAST_PRUNE_KEY
-from opencx_bridge.store import integration, settings
+from opencx_bridge.store import integration, sessions, settings
 from opencx_bridge.store.models import (
     ChatSession,
     DedupKey,
@@ -136,6 +136,8 @@ def _delivery_facts(now: datetime) -> dict:
                                 .where(OutboxItem.status == "failed")),
         "rate_limited_last_hour": _count(rate_limited),
         "failed_events": failures.count(),
+        "stranded": sessions.stranded_count(now),
+        "stranded_after_minutes": float(settings.get("stranded_after_minutes")),
         "rate_limit_per_minute": int(settings.get("freshchat_rate_limit_per_minute")),
     }
 

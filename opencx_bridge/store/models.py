@@ -165,6 +165,7 @@ class ChatSession(db.Model):
     last_ai_reply_at: Mapped[datetime | None]
     resolved_at: Mapped[datetime | None]
     auto_resolve_at: Mapped[datetime | None] = mapped_column(index=True)  # customer quiet until
+    stranded_noted_at: Mapped[datetime | None]  # the waiting message the team was told of
 
 
 class Message(db.Model):

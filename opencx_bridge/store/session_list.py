@@ -10,11 +10,13 @@ MESSAGE_WINDOW messages by primary-key range.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import func, or_, select
 
 from opencx_bridge.extensions import db
-from opencx_bridge.store.models import ChatSession, Contact, Message
+from opencx_bridge.store import sessions
+from opencx_bridge.store.models import ChatSession, Contact, Message, utcnow
 
 PAGE_SIZE = 50
 MATCH_LIMIT = 500
@@ -27,14 +29,18 @@ class Page:
     older: int | None  # the `before` value of the next (older) page, None on the last page
     contacts: dict[int, Contact] = field(default_factory=dict)  # by contact id
     previews: dict[int, Message] = field(default_factory=dict)  # last message, by session id
+    stranded: dict[int, int] = field(default_factory=dict)  # minutes waited, by session id
 
 
 def fetch(status: str | None = None, query: str = "", before: int | None = None,
-          limit: int | None = None) -> Page:
-    """The page of sessions older than `before` (the newest when None)."""
-    limit = limit or PAGE_SIZE
+          limit: int | None = None, now: datetime | None = None) -> Page:
+    """The page of sessions older than `before` (the newest when None); status may also be
+    "stranded" (customers waiting with nobody answering)."""
+    limit, now = limit or PAGE_SIZE, now or utcnow()
     statement = select(ChatSession).order_by(ChatSession.id.desc()).limit(limit + 1)
-    if status:
+    if status == sessions.STRANDED:
+        statement = statement.where(sessions.stranded_clause(now))
+    elif status:
         statement = statement.where(ChatSession.status == status)
     if before is not None:
         statement = statement.where(ChatSession.id < before)
@@ -44,8 +50,9 @@ def fetch(status: str | None = None, query: str = "", before: int | None = None,
     rows = list(db.session.scalars(statement))
     older = rows[limit - 1].id if len(rows) > limit else None
     rows = rows[:limit]
+    ids = [row.id for row in rows]
     return Page(rows=rows, older=older, contacts=contacts_of(rows),
-                previews=last_messages([row.id for row in rows]))
+                previews=last_messages(ids), stranded=sessions.stranded_minutes(ids, now))
 
 
 def search_terms(query: str) -> list:

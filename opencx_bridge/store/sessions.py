@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, func, or_, select
 
 from opencx_bridge.extensions import db
+from opencx_bridge.store import settings
 from opencx_bridge.store.models import ChatSession, Contact, Message
 
 STATUSES = ("open", "handed_off", "resolved")
+STRANDED = "stranded"  # not a status: a customer waiting with nobody answering (filter)
 
 
 def find(identifier: str) -> ChatSession | None:
@@ -24,6 +28,42 @@ def recent(status: str | None = None, limit: int = 50) -> list[ChatSession]:
     if status:
         query = query.where(ChatSession.status == status)
     return list(db.session.scalars(query))
+
+
+def stranded_threshold() -> timedelta | None:
+    minutes = float(settings.get("stranded_after_minutes"))
+    return timedelta(minutes=minutes) if minutes > 0 else None
+
+
+def stranded_clause(now: datetime):
+    """SQL: the session is stranded now (false when the setting is 0)."""
+    wait = stranded_threshold()
+    if wait is None:
+        return ChatSession.id.is_(None)  # never true
+    human_answered = select(Message.id).where(
+        Message.session_id == ChatSession.id, Message.author == "agent",
+        Message.created_at >= ChatSession.last_customer_message_at).exists()
+    unanswered = or_(
+        and_(ChatSession.status == "open",
+             or_(ChatSession.last_ai_reply_at.is_(None),
+                 ChatSession.last_ai_reply_at < ChatSession.last_customer_message_at)),
+        and_(ChatSession.status == "handed_off", ~human_answered))
+    return and_(ChatSession.last_customer_message_at.is_not(None),
+                ChatSession.last_customer_message_at <= now - wait, unanswered)
+
+
+def stranded_count(now: datetime) -> int:
+    return db.session.scalar(select(func.count(ChatSession.id)).where(stranded_clause(now))) or 0
+
+
+def stranded_minutes(ids: list[int], now: datetime) -> dict[int, int]:
+    """Of these sessions, the stranded ones and how long their customer has waited."""
+    if not ids:
+        return {}
+    rows = db.session.execute(select(ChatSession.id, ChatSession.last_customer_message_at)
+                              .where(ChatSession.id.in_(ids), stranded_clause(now)))
+    return {row.id: int((now - row.last_customer_message_at).total_seconds() // 60)
+            for row in rows}
 
 
 def contact_of(session: ChatSession) -> Contact | None:

@@ -128,6 +128,9 @@ SPECS: dict[str, Spec] = {spec.key: spec for spec in (
     Spec("reopen_returns_to_ai", True, boolean,
          "a conversation reopened in Freshchat goes back to the AI (else it stays with humans)",
          "routing"),
+    Spec("stranded_after_minutes", 10.0, number_in(0, 24 * 60, low_inclusive=True),
+         "a customer whose message waited this long with nobody answering is shown as "
+         "stranded, and the team gets a private note (0 = never)", "routing"),
     Spec("takeover_assigns_rep", True, boolean,
          "a rep who writes in a conversation assigned to the AI gets it assigned in Freshchat "
          "(so assigning it back to the AI is a change Freshchat reports)", "routing"),

@@ -46,9 +46,10 @@ def rows():
 
 def _results(args: dict):
     before = int(args["before"]) if args["before"] else None
-    page = session_list.fetch(args["status"], args["q"] or "", before)
+    now = utcnow()
+    page = session_list.fetch(args["status"], args["q"] or "", before, now=now)
     connected = integration.is_connected(integration.get())
-    return present.live_fragment("_inbox_results.html", page=page, args=args, now=utcnow(),
+    return present.live_fragment("_inbox_results.html", page=page, args=args, now=now,
                                  connected=connected)
 
 
@@ -56,8 +57,9 @@ def _list_args() -> dict:
     """status, q and before from the query string, checked; only the set ones are kept
     in links (url_for drops None)."""
     status = request.args.get("status") or None
-    if status not in (None, *sessions.STATUSES):
-        abort(400, f"unknown status {status!r}; use one of {', '.join(sessions.STATUSES)}")
+    known = (*sessions.STATUSES, sessions.STRANDED)
+    if status not in (None, *known):
+        abort(400, f"unknown status {status!r}; use one of {', '.join(known)}")
     query = (request.args.get("q") or "").strip()[:MAX_QUERY] or None
     before = request.args.get("before") or None
     if before is not None and not (before.isascii() and before.isdigit() and len(before) < 19):

@@ -20,7 +20,7 @@ from opencx_bridge.ai import Responder
 from opencx_bridge.engine import responders, step
 from opencx_bridge.extensions import db
 from opencx_bridge.outbox import delivery
-from opencx_bridge.scheduler import autoresolve, prune
+from opencx_bridge.scheduler import autoresolve, prune, stranded
 from opencx_bridge.store import sqlite
 from opencx_bridge.store.models import Event, utcnow
 from opencx_bridge.worker import leadership
@@ -196,6 +196,7 @@ class Worker:
             try:
                 self._last_auto_resolve = time.monotonic()
                 resolved = autoresolve.run_due(self.clock())
+                stranded.note_due(self.clock())
                 if self._leadership.shares_work:
                     self._release_orphans()
                 sqlite.checkpoint(db.engine)
