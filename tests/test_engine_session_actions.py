@@ -305,3 +305,42 @@ def test_assigning_it_to_the_ai_in_freshchat_gives_it_back(app, flow, standin, a
     assert session(app, answered).status == "open"
     assert len(flow.replies(answered)) == 2
 
+
+
+# -- handoff to a group -------------------------------------------------------------------------
+
+def test_with_a_handoff_group_a_handoff_assigns_that_group(app, flow, standin, answered):
+    with app.app_context():
+        settings.set_value("handoff_group_id", "grp-support")
+    act(app, answered, session_actions.hand_off, WHO)
+    flow.run()
+    assert standin.conversation(answered)["assigned_group_id"] == "grp-support"
+    [note] = [m["message_parts"][0]["text"]["content"] for m in standin.messages(answered)
+              if m["message_type"] == "private"]
+    assert "Assigned to group: grp-support" in note
+
+
+def test_a_topic_group_wins_over_the_handoff_group(app, client, standin, connected):
+    from flows import FixedResponder
+
+    from opencx_bridge.ai import Answer
+
+    class Billing(FixedResponder):
+        def respond(self, question, history):
+            return Answer(text="maybe", confidence=0.1, topic="billing")  # low: a handoff
+
+    flow = Flow(app, client, standin, connected, responder=Billing())
+    with app.app_context():
+        settings.set_value("handoff_group_id", "grp-support")
+        settings.set_value("topic_groups", "Billing = grp-billing, shipping=grp-ship")
+        assert settings.get("topic_groups") == "billing=grp-billing, shipping=grp-ship"
+    cid = flow.conversation()
+    flow.customer_says(cid, "why was I charged twice?")
+    flow.run()
+    assert standin.conversation(cid)["assigned_group_id"] == "grp-billing"
+
+
+@pytest.mark.parametrize("value", ["billing", "=grp", "billing=", "a=b, c"])
+def test_topic_groups_that_are_not_pairs_are_refused_in_plain_words(app, value):
+    with app.app_context(), pytest.raises(settings.SettingError, match="is not topic=GROUP_ID"):
+        settings.set_value("topic_groups", value)

@@ -19,6 +19,7 @@ from opencx_bridge.engine.rules import handoff
 from opencx_bridge.extensions import db
 from opencx_bridge.store import integration, sessions, settings
 from opencx_bridge.store.models import ChatSession, Message
+from opencx_bridge.store.setting_specs import group_map
 
 log = logging.getLogger(__name__)
 
@@ -118,15 +119,20 @@ def _ask(responder: Responder, question: str, turns) -> tuple[Answer | None, str
 
 
 def note_text(title: str, reason: str | None, turns, session: ChatSession,
-              summary: str | None = None) -> str:
+              summary: str | None = None, group: str | None = None) -> str:
     """The private note: summary (the extractive one unless given), sentiment, reason,
     contact and the dashboard link. No model call here: notes are written in a transaction."""
     customer = [t.text for t in turns if t.author == "customer"]
     return handoff.private_note(
         title=title, reason=reason, summary=summary or summarise(list(turns)),
         sentiment=overall(customer), contact=_contact(session),
-        session_url=f"{integration.public_base_url()}/sessions/{session.id}",
+        session_url=f"{integration.public_base_url()}/sessions/{session.id}", group=group,
     )
+
+
+def handoff_group(topic: str | None) -> str | None:
+    return handoff.handoff_group(topic, group_map(settings.get("topic_groups")),
+                                 settings.get("handoff_group_id"))
 
 
 def summary_of(turns: list[Turn], responder: Responder | None) -> str:

@@ -105,22 +105,26 @@ def _reply(session: ChatSession, plan: replies.Plan, key: str, agent_id: str,
             f" (confidence {answer.confidence:.2f}, topic {answer.topic or '-'})" if answer
             else ""), detail)
         return
-    hand_off(session, plan.reason, plan.text, plan.turns, agent_id, key, plan.summary)
+    hand_off(session, plan.reason, plan.text, plan.turns, agent_id, key, plan.summary,
+             answer.topic if answer else None)
     timeline.add(cid, "decision", f"handoff: {plan.reason}", detail)
 
 
 def hand_off(session: ChatSession, reason: str, text: str, turns, agent_id: str, key: str,
-             summary: str | None = None) -> None:
+             summary: str | None = None, topic: str | None = None) -> None:
     """A handoff, in order: the customer-visible message, the private note (summary,
-    sentiment, reason, contact, link), unassign when assigned; the session is handed off."""
+    sentiment, reason, contact, link), unassign when assigned (to the topic's or the handoff
+    group when one is set); the session is handed off."""
     cid = session.conversation_id
-    note = replies.note_text(HANDOFF_TITLE, reason, turns, session, summary)
+    group = replies.handoff_group(topic)
+    note = replies.note_text(HANDOFF_TITLE, reason, turns, session, summary, group)
     delivery.enqueue(cid, "reply", delivery.message_body(text, agent_id), key + ":message")
     delivery.enqueue(cid, "note", delivery.message_body(note, agent_id, private=True),
                      key + ":note")
-    if session.assigned_agent_id:
-        delivery.enqueue(cid, "unassign", {"status": "new", "assigned_agent_id": ""},
-                       key + ":unassign")
+    if session.assigned_agent_id or group:  # to the group's queue, else the unassigned one
+        body = {"status": "new", "assigned_agent_id": ""}
+        delivery.enqueue(cid, "unassign", {**body, "assigned_group_id": group} if group else body,
+                         key + ":unassign")
     session.status, session.handoff_reason = engine.HANDED_OFF, reason
     session.assigned_agent_id = session.assigned_agent_name = None
     session.pending_question, session.awaiting_reply = None, False

@@ -116,6 +116,26 @@ def topics(value: str) -> str:
     return ", ".join(t.strip().lower() for t in str(value).split(",") if t.strip())
 
 
+def topic_groups(value: str) -> str:
+    """One Freshchat group per topic: "Billing = 123, shipping=456" is stored as
+    "billing=123, shipping=456"."""
+    return ", ".join(f"{topic}={group}" for topic, group in group_map(value).items())
+
+
+def group_map(value: str) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for pair in (p.strip() for p in str(value).split(",")):
+        if not pair:
+            continue
+        topic, equals, group = (bit.strip() for bit in pair.partition("="))
+        if not equals or not topic or not group:
+            raise SettingError(f"{pair!r} is not topic=GROUP_ID (e.g. billing=1a2b3c)")
+        if len(group) > 255:
+            raise SettingError(f"the group id for {topic!r} is longer than 255 characters")
+        found[topic.lower()] = group
+    return found
+
+
 HANDOFF_TEXT = ("I'm passing you to a member of our team; they will reply here as soon as "
                 "they can.")
 OFFLINE_TEXT = ("Our team is offline right now. I've passed your message on, and they will "
@@ -145,6 +165,12 @@ SPECS: dict[str, Spec] = {spec.key: spec for spec in (
     Spec("autopilot_topics", "", topics,
          "comma list of topics the AI may answer (empty = every topic); others go to a human",
          "handoff"),
+    Spec("handoff_group_id", "", text(255),
+         "the Freshchat group a handed-off conversation is assigned to (empty = back to the "
+         "unassigned queue)", "handoff"),
+    Spec("topic_groups", "", topic_groups,
+         "groups by topic, e.g. 'billing=GROUP_ID, shipping=GROUP_ID': a handoff on that topic "
+         "goes to that group (else handoff_group_id)", "handoff"),
     Spec("handoff_message", HANDOFF_TEXT, text(1000, required=True),
          "what the customer sees when the AI hands over during office hours", "handoff",
          multiline=True),

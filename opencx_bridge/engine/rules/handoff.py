@@ -74,11 +74,13 @@ def customer_message(office_open: bool, online_text: str, offline_text: str,
 
 
 def private_note(*, title: str, reason: str | None, summary: str, sentiment: Sentiment,
-                 contact: str, session_url: str | None) -> str:
+                 contact: str, session_url: str | None, group: str | None = None) -> str:
     """The internal note for the rep: what happened, how the customer feels, where to look."""
     lines = [title]
     if reason:
         lines.append(f"Reason: {reason}")
+    if group:
+        lines.append(f"Assigned to group: {group}")
     lines += [
         f"Summary: {summary}",
         f"Sentiment: {sentiment.label} ({sentiment.score:+.2f})",
@@ -87,6 +89,11 @@ def private_note(*, title: str, reason: str | None, summary: str, sentiment: Sen
     if session_url:
         lines.append(f"Session: {session_url}")
     return "\n".join(lines)
+
+
+def handoff_group(topic: str | None, by_topic: dict[str, str], default: str) -> str | None:
+    """The group a handoff goes to: the topic's, else the default, else none (the queue)."""
+    return by_topic.get((topic or "").lower()) or default or None
 
 
 def customer_texts(turns: Sequence[tuple[str, str]]) -> tuple[str, ...]:
