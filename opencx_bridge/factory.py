@@ -24,7 +24,10 @@ class RedactWebhookTokens(logging.Filter):
     """No webhook token in any log line: "Exception on /webhooks/freshchat/<redacted>"."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - a badly formatted call: logging says so itself
+            return True
         if WEBHOOK_PATH in message:
             record.msg, record.args = redact_webhook_tokens(message), None
         return True
@@ -47,8 +50,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies,
                                 x_port=proxies, x_prefix=proxies)
     logging.basicConfig(level=app.config["LOG_LEVEL"], format=LOG_FORMAT)
-    for name in LOGGERS_WITH_PATHS:
-        logging.getLogger(name).addFilter(_REDACT)
+    # On the loggers (what they log themselves) and on the handlers (their children's and
+    # libraries' records too, such as an exception text that carries the URL).
+    for log in (*map(logging.getLogger, LOGGERS_WITH_PATHS), *logging.getLogger().handlers):
+        log.addFilter(_REDACT)
 
     db.init_app(app)
     with app.app_context():

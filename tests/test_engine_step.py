@@ -304,3 +304,14 @@ def test_an_image_only_message_is_handed_off_not_answered_as_an_empty_question(
     assert row.handoff_reason == "the message has no text the AI can read (an image or a file?)"
     [customer] = [m for m in _transcript(app, cid) if m.author == "customer"]
     assert customer.text == "[image https://cdn.example/screenshot.png]"  # shown in the session
+
+
+def test_a_backlog_that_waited_here_is_not_taken_for_a_replay(app, client, standin, connected):
+    """Stale means old when it arrived: events held back (a rejected token over a weekend)
+    are still answered once the worker gets to them."""
+    later = utcnow() + timedelta(days=3)
+    flow = Flow(app, client, standin, connected, clock=lambda: later)
+    cid = flow.conversation()
+    flow.customer_says(cid, "hello from friday")
+    flow.run()
+    assert len(flow.replies(cid)) == 1

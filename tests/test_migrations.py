@@ -37,3 +37,25 @@ def test_every_migration_can_be_undone_and_redone(fresh_app):
         downgrade(revision="base")
         upgrade()
     assert schema_differences(fresh_app) == []
+
+
+def test_the_migrations_since_the_redesign_apply_to_a_database_with_data(fresh_app):
+    """Batch migrations rebuild tables that others reference (message → session): on a
+    database with rows, SQLite's foreign-key check must not stop the rebuild half-way."""
+    with fresh_app.app_context():
+        downgrade(revision="0006_outbox_claimed_by")
+        with db.engine.begin() as connection:
+            connection.exec_driver_sql(
+                "INSERT INTO session (id, conversation_id, routing_mode, status, awaiting_reply,"
+                " created_at, updated_at) VALUES (1, 'c1', 'auto', 'open', 0,"
+                " '2026-12-01 10:00:00', '2026-12-01 10:00:00')")
+            connection.exec_driver_sql(
+                "INSERT INTO message (session_id, author, text, created_at)"
+                " VALUES (1, 'customer', 'hello', '2026-12-01 10:00:00')")
+        upgrade()
+        with db.engine.connect() as connection:
+            assert connection.exec_driver_sql("SELECT count(*) FROM message").scalar() == 1
+            assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1  # back on
+        downgrade(revision="0006_outbox_claimed_by")
+        upgrade()
+    assert schema_differences(fresh_app) == []

@@ -286,3 +286,30 @@ def test_a_reply_waits_for_an_event_that_came_while_it_was_computed(flow, standi
     kinds = {row.kind: row.status for row in flow.outbox(cid)}
     assert kinds["reply"] == "cancelled"
     assert sent[0] is True  # the claim (PUT) went; the reply waited
+
+
+def test_the_event_a_row_answers_is_read_from_its_key():
+    assert delivery._source_event_id("event:42:0") == 42
+    assert delivery._source_event_id("event:42:1:message") == 42
+    assert delivery._source_event_id("dashboard:3:handoff:2026-12-04T10:00:00") is None
+    assert delivery._source_event_id("autoresolve:3:x:note") is None
+
+
+def test_an_old_stuck_event_does_not_hold_a_reply_back_for_ever(flow, standin, app):
+    cid = flow.conversation()
+    flow.customer_says(cid, "hello")
+    with app.app_context():
+        assert step.process_next(cid, flow.worker.responder)
+        rep = standin.add_agent("rita@acme.test", "Rita", "Rep")
+        message = standin.add_message(cid, actor_type="agent", actor_id=rep["id"], text="x")
+        db.session.remove()
+    flow.post(standin.message_event(message))
+    with app.app_context():
+        from opencx_bridge.store.models import Event
+        newest = db.session.scalars(db.select(Event).order_by(Event.id.desc())).first()
+        newest.received_at -= delivery.NEWER_EVENT_WAIT * 2  # stuck for minutes
+        db.session.commit()
+        for _ in range(3):
+            delivery.deliver_next(cid)
+        db.session.remove()
+    assert len(flow.replies(cid)) == 1

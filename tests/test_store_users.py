@@ -100,3 +100,11 @@ def test_an_admin_can_be_deleted_while_another_remains(ctx):
     with pytest.raises(UserError, match="cannot delete the last admin"):
         users.delete("bob@example.com")
     assert [u.email for u in users.all_users()] == ["bob@example.com"]
+
+
+def test_a_new_users_session_version_starts_at_random(app):
+    """SQLite may reuse a deleted user's id: the old cookie's version must not match."""
+    with app.app_context():
+        versions = {users.create(f"u{n}@example.com", "correct horse battery",
+                                 "viewer").session_version for n in range(5)}
+    assert len(versions) > 1 and all(0 <= v < 2**30 for v in versions)

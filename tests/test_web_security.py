@@ -88,3 +88,13 @@ def test_the_wait_is_capped():
     for _ in range(40):
         throttle.failed("account:a")
     assert throttle.wait_seconds("account:a") == LoginThrottle.MAX_WAIT
+
+
+def test_a_busy_address_cannot_guess_a_real_account_without_limit(app, client):
+    with app.app_context():
+        users.create("a@example.com", ADMIN_PASSWORD, "admin")
+    for number in range(LoginThrottle.FREE_PER_ADDRESS):
+        attempt(client, f"nobody{number}@example.com", "guess")
+    for _ in range(LoginThrottle.FREE):  # refused, but each guess counts against the account
+        assert attempt(client, "a@example.com", "wrong").status_code == 429
+    assert attempt(client, "a@example.com", ADMIN_PASSWORD).status_code == 429

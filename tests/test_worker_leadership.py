@@ -122,3 +122,20 @@ def test_owner_keys_are_stable_32_bit_numbers_and_never_the_leaders():
     assert -2**31 <= key < 2**31
     assert key != leadership.owner_key("host:12:abcdef02")
     assert key != leadership.LEADER_KEY
+
+
+def test_a_worker_that_cannot_take_its_lock_does_no_work(app):
+    class Broken:
+        def take(self):
+            raise RuntimeError("connection refused")
+
+        def release(self):
+            pass
+
+    with app.app_context():
+        worker = leadership.Leadership(db.engine, monotonic=Clock())
+    worker._hold = Broken()
+    worker.check()
+    assert not worker.may_work and worker.leading is None
+    worker.check()  # asked again at once, not CHECK_EVERY later
+    assert not worker.may_work

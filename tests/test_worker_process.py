@@ -126,3 +126,15 @@ def test_serve_answers_through_its_worker_process_which_dies_with_it(tmp_path, s
             bridge.stop()
         bridge.process = None
         bridge.stop()
+
+
+def test_no_child_is_started_once_stop_has_begun(tmp_path):
+    supervisor = worker_process_for(tmp_path)
+    supervisor.stop(timeout=1)
+    supervisor._spawn()  # what the watcher would do if the child exited just now
+    assert not supervisor.alive
+
+
+def worker_process_for(tmp_path):
+    seen = tmp_path / "seen"
+    return process.Supervisor([sys.executable, "-c", COUNTING_CHILD, str(seen)]).start()

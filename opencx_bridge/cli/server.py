@@ -67,9 +67,10 @@ def worker(parent_pipe: bool) -> None:
     app = current_app._get_current_object()
     if parent_pipe:
         os.nice(WORKER_NICENESS)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C stops serve, which closes the pipe
     running = worker_module.start(app)
     stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
+    for sig in (signal.SIGTERM,) if parent_pipe else (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     if parent_pipe:
         process.follow_parent(running.wake, stop.set)

@@ -29,6 +29,7 @@ def hand_over(event: Event, why: str) -> None:
     settled failed (and counted by the diagnostic); the log has the error."""
     if not event.conversation_id:
         return
+    db.session.flush()  # the event's own settling: an error here is the caller's to see
     try:
         with db.session.begin_nested():
             _hand_over(event, why)

@@ -75,7 +75,7 @@ def return_to_ai(session: ChatSession, who: str, now: datetime | None = None) ->
     now = now or utcnow()
     cid = session.conversation_id
     db.session.add(Event(received_at=now, action=RETURN_TO_AI, conversation_id=cid,
-                         dedup_key=f"return-to-ai:{cid}:{now.isoformat()}",
+                         dedup_key=f"return-to-ai:{session.id}:{now.isoformat()}",
                          payload=json.dumps({"action": RETURN_TO_AI, "by": who}),
                          status="pending", attempts=0))
     timeline.add(cid, "decision", f"return to the AI asked by {who}", {"by": who})

@@ -88,7 +88,7 @@ def _process_event(event: Event, conversation_id: str | None, responder: Respond
         failures.hand_over(event, f"the {event.action} could not be read ({exc})")
         db.session.commit()
         return True
-    if _stale(parsed, now):
+    if _stale(parsed, event.received_at):
         why = (f"{event.action} of {parsed.action_time} is older than the dedup window "
                f"({settings.get('dedup_window_hours'):g} h): a replay, recorded, not acted on")
         _settle(event, "ignored", why)
@@ -149,12 +149,13 @@ def _bridge_event(event: Event) -> ParsedEvent | None:
                        actor_id=None, action_time=None, conversation_id=event.conversation_id)
 
 
-def _stale(parsed: ParsedEvent, now: datetime) -> bool:
-    """Older than the dedup window: its key may have been forgotten, so a redelivery would
-    pass the intake; acting on it would answer a month-old message a second time."""
+def _stale(parsed: ParsedEvent, received_at: datetime) -> bool:
+    """Older than the dedup window when it arrived: its key may have been forgotten, so a
+    redelivery passed the intake; acting on it would answer an old message a second time.
+    (Measured at arrival: a backlog that waited here, for a new token say, is not stale.)"""
     happened = parse_time(parsed.action_time) if parsed.action_time else None
     window = timedelta(hours=settings.get("dedup_window_hours"))
-    return happened is not None and now - happened > window
+    return happened is not None and received_at - happened > window
 
 
 def _session(conversation_id: str | None) -> ChatSession | None:

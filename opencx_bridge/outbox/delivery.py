@@ -28,6 +28,7 @@ MESSAGE_KINDS = ("reply", "note")  # POST /conversations/{id}/messages
 PRIORITY = {"assign": 0, "reply": 0, "unassign": 1, "note": 1, "resolve": 2}
 MAX_BACKOFF_SECONDS = 300.0
 RECONCILE_SKEW = timedelta(minutes=2)
+NEWER_EVENT_WAIT = timedelta(minutes=1)  # a reply waits at most this long for a newer event
 
 
 def enqueue(conversation_id: str, kind: str, body: dict, idempotency_key: str) -> None:
@@ -126,12 +127,24 @@ def deliver_next(conversation_id: str, stopping: threading.Event | None = None,
 
 
 def _newer_event_waiting(item: OutboxItem) -> bool:
-    """An event of the conversation stored after this reply was queued and not processed
-    yet (the answer was being computed when a human wrote or took the assignment)."""
+    """An event of the conversation that came after the one this reply answers, not read yet
+    (a human may have written or taken the assignment while the answer was being computed).
+    Only a recent one: an event that keeps failing must not hold the reply back for ever."""
+    source = _source_event_id(item.idempotency_key)
+    if source is None:
+        return False
     return db.session.scalar(
         select(Event.id).where(Event.conversation_id == item.conversation_id,
-                               Event.status == "pending", Event.received_at >= item.created_at)
+                               Event.status == "pending", Event.id > source,
+                               Event.received_at >= utcnow() - NEWER_EVENT_WAIT)
         .limit(1)) is not None
+
+
+def _source_event_id(idempotency_key: str) -> int | None:
+    """The event a row was written for: keys are "event:<id>:<index>..." (engine/writes)."""
+    kind, _, rest = idempotency_key.partition(":")
+    number = rest.partition(":")[0]
+    return int(number) if kind == "event" and number.isdigit() else None
 
 
 def _claim(item: OutboxItem, owner: str | None) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, datetime
 
 from sqlalchemy import ForeignKey, Index, String, Text
@@ -25,7 +26,9 @@ class User(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
     # Part of the id in the session cookie: raising it ends every session of the user.
-    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
+    # It starts at random: SQLite may give a deleted user's id to the next one created.
+    session_version: Mapped[int] = mapped_column(default=lambda: secrets.randbelow(2**30),
+                                                 server_default="0")
 
     # Flask-Login protocol
     is_active = True

@@ -57,7 +57,10 @@ def login():
         # The address's limit never stops the right password of an account nobody has been
         # guessing: behind a proxy every colleague shares one address.
         if user is None or throttle.has_failures(account):
-            wait = max(wait, throttle.wait_seconds(address))
+            address_wait = throttle.wait_seconds(address)
+            if address_wait and user is None and not wait:
+                throttle.failed(account, address)  # a guess from a busy address still counts
+            wait = max(wait, address_wait)
         if wait > 0:
             form.password.errors.append(
                 f"Too many failed sign-ins. Wait {ceil(wait)} s and try again.")

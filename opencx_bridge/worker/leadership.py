@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 CHECK_EVERY = 1.0  # seconds between checks (a standby worker's wait for its turn)
 NAMESPACE = 0x0C0B  # first key of our advisory locks; the second is an owner's hash
 LEADER_KEY = 0  # an owner hash is never asked for here: see owner_key
-HOLD = text("SELECT pg_advisory_lock(:namespace, :key)")
+LOCK_TIMEOUT_SECONDS = 5  # connect and statement timeout of the lock connection
 TRY_HOLD = text("SELECT pg_try_advisory_lock(:namespace, :key)")
 PROBE = text("SELECT pg_try_advisory_xact_lock(:namespace, :key)")
 BACKEND = text("SELECT pg_backend_pid()")
@@ -91,8 +91,14 @@ class Leadership:
             now = self.monotonic()
             if self._checked_at is not None and now - self._checked_at < CHECK_EVERY:
                 return
+            was_leading = bool(self.leading)
+            try:
+                leading = self._hold.take()
+            except Exception:  # noqa: BLE001 - no lock, no work: asked again at the next check
+                log.exception("the worker could not take its lock; it does nothing until it can")
+                self.leading, self._checked_at = None, None
+                return
             self._checked_at = now
-            was_leading, leading = bool(self.leading), self._hold.take()
             if leading and not was_leading:
                 log.info("this worker (%s) is now the %s", self.owner,
                          "scheduler" if self.shares_work else "active one")
@@ -146,7 +152,10 @@ class _AdvisoryLocks(_Hold):
     """The owner's lock and, when free, the leader lock, on a connection of our own."""
 
     def __init__(self, engine: Engine, owner: str):
-        self._engine = create_engine(engine.url, poolclass=NullPool)  # outside the pool
+        self._engine = create_engine(  # outside the pool; a dead server must not hang a check
+            engine.url, poolclass=NullPool,
+            connect_args={"connect_timeout": LOCK_TIMEOUT_SECONDS,
+                          "options": f"-c statement_timeout={LOCK_TIMEOUT_SECONDS * 1000}"})
         self._keys = {"namespace": NAMESPACE, "key": owner_key(owner)}
         self._connection: Connection | None = None
         self._backend: int | None = None  # the server process that holds our locks
@@ -176,7 +185,11 @@ class _AdvisoryLocks(_Hold):
 
     def _connect(self) -> None:
         connection = self._engine.connect()
-        connection.execute(HOLD, self._keys)
+        # Not waited for: after a lost connection the server may still hold our old lock
+        # for a moment; until it lets go this worker does nothing (take() raises).
+        if not connection.execute(TRY_HOLD, self._keys).scalar():
+            connection.close()
+            raise RuntimeError("this worker's own advisory lock is still held")
         self._backend = connection.execute(BACKEND).scalar()
         connection.commit()
         self._connection, self._leading = connection, False

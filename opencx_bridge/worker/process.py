@@ -71,8 +71,8 @@ class Supervisor:
 
     def stop(self, timeout: float) -> None:
         """Close the pipe (the child finishes what it is sending), then wait for it."""
-        self._stopping.set()
-        with self._lock:
+        with self._lock:  # under the lock: no new child after this
+            self._stopping.set()
             process = self._process
             if process is not None and process.stdin is not None:
                 process.stdin.close()
@@ -88,9 +88,11 @@ class Supervisor:
             self._thread.join(5)
 
     def _spawn(self) -> None:
-        process = subprocess.Popen(self.command, stdin=subprocess.PIPE)
-        os.set_blocking(process.stdin.fileno(), False)  # a webhook never waits on the pipe
         with self._lock:
+            if self._stopping.is_set():
+                return
+            process = subprocess.Popen(self.command, stdin=subprocess.PIPE)
+            os.set_blocking(process.stdin.fileno(), False)  # a webhook never waits on the pipe
             old, self._process = self._process, process
             if old is not None and old.stdin is not None:
                 old.stdin.close()
