@@ -24,3 +24,6 @@ migrate = Migrate(render_as_batch=True, compare_type=True, include_object=_inclu
 csrf = CSRFProtect()
 login_manager = LoginManager()
 htmx = Htmx()
+# Where the app keeps its worker (threads, or the supervisor of the worker process): the
+# intake wakes it through this key without importing the worker room.
+WORKER = "opencx_worker"

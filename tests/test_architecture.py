@@ -32,7 +32,7 @@ MAY_IMPORT = {
     "scheduler": {"extensions", "store", "outbox", "engine", "engine.rules", "freshchat", "ai",
                   "kb"},
     "worker": {"extensions", "store", "outbox", "engine", "scheduler", "ai"},
-    "intake": {"extensions", "store", "freshchat", "worker"},  # worker: to wake it
+    "intake": {"extensions", "store", "freshchat"},  # it wakes the worker by its app key
     "sandbox": {"extensions", "store", "outbox", "kb", "freshchat", "standin"},
     "web": EVERY_ROOM - {"cli", "sandbox", "standin", "factory", "__init__"},
     "cli": EVERY_ROOM - {"web", "factory", "__init__"},

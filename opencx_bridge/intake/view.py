@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from opencx_bridge.extensions import db
+from opencx_bridge.extensions import WORKER, db
 from opencx_bridge.freshchat.signature import (
     InvalidPublicKey,
     SignatureError,
@@ -22,7 +22,6 @@ from opencx_bridge.freshchat.signature import (
 )
 from opencx_bridge.intake import accept
 from opencx_bridge.store import integration, secrets_box
-from opencx_bridge.worker import runner
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 
@@ -58,7 +57,9 @@ def _verified(connection: Connection, keys: accept.WebhookKeys):
     except ValueError as exc:
         return _error(400, str(exc))
     status = accept.store(connection, payload, raw, _retry_count())
-    runner.wake(current_app)
+    worker = current_app.extensions.get(WORKER)  # threads here, or the worker process
+    if worker is not None:
+        worker.wake()
     return current_app.response_class(_STORED[status], mimetype="application/json")
 
 

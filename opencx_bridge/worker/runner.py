@@ -18,7 +18,7 @@ from sqlalchemy import func, or_, select
 
 from opencx_bridge.ai import Responder
 from opencx_bridge.engine import responders, step
-from opencx_bridge.extensions import db
+from opencx_bridge.extensions import WORKER, db
 from opencx_bridge.outbox import delivery
 from opencx_bridge.scheduler import autoresolve, prune, stranded
 from opencx_bridge.store import sqlite
@@ -27,7 +27,7 @@ from opencx_bridge.worker import leadership
 from opencx_bridge.worker.leadership import Leadership
 
 log = logging.getLogger(__name__)
-EXTENSION = "opencx_worker"
+EXTENSION = WORKER
 IDLE_POLL_SECONDS = 1.0
 HOUSEKEEPING_EVERY = 600.0
 AUTO_RESOLVE_EVERY = 1.0
