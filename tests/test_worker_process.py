@@ -79,6 +79,7 @@ def test_waking_a_gone_child_is_harmless(tmp_path):
     try:
         wait_until(lambda: not supervisor.alive)
         supervisor.wake()  # broken pipe: ignored, the supervisor restarts the child
+        wait_until(lambda: supervisor.restarts >= 1)
     finally:
         supervisor.stop(timeout=1)
 

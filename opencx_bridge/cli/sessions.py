@@ -38,9 +38,7 @@ def list_sessions(status: str | None, limit: int) -> None:
 @with_appcontext
 def return_to_ai(identifier: str) -> None:
     """Give a handed-off session (id or conversation id) back to the AI."""
-    row = lookup.find(identifier)
-    if row is None:
-        raise click.ClickException(f"no session with id or conversation id {identifier!r}")
+    row = _session(identifier)
     try:
         session_actions.return_to_ai(row, who=f"cli ({getpass.getuser()})")
     except session_actions.ActionError as exc:
@@ -54,9 +52,7 @@ def return_to_ai(identifier: str) -> None:
 @with_appcontext
 def show(identifier: str) -> None:
     """IDENTIFIER is a session id or a Freshchat conversation id."""
-    row = lookup.find(identifier)
-    if row is None:
-        raise click.ClickException(f"no session with id or conversation id {identifier!r}")
+    row = _session(identifier)
     contact = lookup.contact_of(row)
     fields = {
         "session": row.id,
@@ -79,3 +75,10 @@ def show(identifier: str) -> None:
     click.echo("timeline:")
     for entry in timeline.entries(row.conversation_id):
         click.echo(f"  {entry.at.isoformat(timespec='seconds')}Z {entry.kind}: {entry.summary}")
+
+
+def _session(identifier: str):
+    row = lookup.find(identifier)
+    if row is None:
+        raise click.ClickException(f"no session with id or conversation id {identifier!r}")
+    return row

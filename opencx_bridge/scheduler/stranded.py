@@ -15,13 +15,9 @@ from opencx_bridge.extensions import db
 from opencx_bridge.outbox import delivery
 from opencx_bridge.store import integration, timeline
 from opencx_bridge.store.models import ChatSession
-from opencx_bridge.store.sessions import stranded_clause, stranded_threshold
+from opencx_bridge.store.sessions import minutes_since, stranded_clause, stranded_threshold
 
 BATCH = 50
-
-
-def waited_minutes(session: ChatSession, now: datetime) -> int:
-    return int((now - session.last_customer_message_at).total_seconds() // 60)
 
 
 def note_due(now: datetime) -> int:
@@ -35,7 +31,7 @@ def note_due(now: datetime) -> int:
                                   .order_by(ChatSession.id).limit(BATCH)
                                   .with_for_update(skip_locked=True)))
     for session in due:
-        minutes = waited_minutes(session, now)
+        minutes = minutes_since(session.last_customer_message_at, now)
         note = (f"Customer waiting {minutes} min, nobody assigned is answering. Answer them "
                 "here, or give the conversation back to the AI from the bridge's session page.")
         cid = session.conversation_id

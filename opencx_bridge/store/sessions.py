@@ -62,8 +62,11 @@ def stranded_minutes(ids: list[int], now: datetime) -> dict[int, int]:
         return {}
     rows = db.session.execute(select(ChatSession.id, ChatSession.last_customer_message_at)
                               .where(ChatSession.id.in_(ids), stranded_clause(now)))
-    return {row.id: int((now - row.last_customer_message_at).total_seconds() // 60)
-            for row in rows}
+    return {row.id: minutes_since(row.last_customer_message_at, now) for row in rows}
+
+
+def minutes_since(moment: datetime, now: datetime) -> int:
+    return int((now - moment).total_seconds() // 60)
 
 
 def contact_of(session: ChatSession) -> Contact | None:

@@ -87,13 +87,19 @@ def configure(engine: Engine) -> None:
     event.listen(engine, "connect", _pragmas)
 
 
+def database_file(database: str | None) -> str | None:
+    """The absolute path of an ordinary SQLite database file; None for a memory database
+    (and for a `file:` URI, which the bridge does not take apart)."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return os.path.realpath(database)
+
+
 def _create_private(database: str | None) -> None:
     """A new database file is made owner-only (0600) before SQLite opens it, whatever the
     umask; SQLite gives its -wal and -shm files the database file's permissions."""
-    if not database or database == ":memory:" or database.startswith("file:"):
-        return
-    path = os.path.abspath(database)
-    if os.path.exists(path) or not os.path.isdir(os.path.dirname(path)):
+    path = database_file(database)
+    if path is None or os.path.exists(path) or not os.path.isdir(os.path.dirname(path)):
         return  # an existing file keeps its mode; a missing folder is SQLite's error to give
     with contextlib.suppress(FileExistsError):
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))

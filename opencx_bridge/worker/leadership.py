@@ -29,6 +29,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import NullPool
 
+from opencx_bridge.store import sqlite
+
 log = logging.getLogger(__name__)
 CHECK_EVERY = 1.0  # seconds between checks (a standby worker's wait for its turn)
 NAMESPACE = 0x0C0B  # first key of our advisory locks; the second is an owner's hash
@@ -52,10 +54,8 @@ def owner_key(owner: str) -> int:
 
 def lock_file(engine: Engine) -> str | None:
     """The lock file of a SQLite database file; None for a memory database."""
-    database = engine.url.database
-    if not database or database == ":memory:" or database.startswith("file:"):
-        return None
-    return os.path.realpath(database) + "-worker.lock"
+    path = sqlite.database_file(engine.url.database)
+    return path + "-worker.lock" if path else None
 
 
 class Leadership:
