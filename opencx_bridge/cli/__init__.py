@@ -7,6 +7,7 @@ from opencx_bridge.cli import (
     freshchat,
     kb,
     outbox,
+    report,
     sandbox,
     server,
     sessions,
@@ -18,5 +19,5 @@ from opencx_bridge.cli import (
 def init_app(app: Flask) -> None:
     for command in (server.serve, server.worker, users.users, freshchat.freshchat,
                     sessions.sessions, settings.settings, outbox.outbox, events.events, kb.kb,
-                    sandbox.sandbox):
+                    sandbox.sandbox, report.report_command):
         app.cli.add_command(command)

@@ -7,14 +7,14 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from opencx_bridge.engine import replies
+from opencx_bridge.engine import milestones, replies
 from opencx_bridge.engine.gather import Facts
 from opencx_bridge.engine.rules import Assign, CancelPendingReplies, ReplyToCustomer
 from opencx_bridge.engine.rules import types as engine
 from opencx_bridge.extensions import db
 from opencx_bridge.freshchat.events import Event as ParsedEvent
 from opencx_bridge.outbox import delivery
-from opencx_bridge.store import contacts, integration, timeline
+from opencx_bridge.store import contacts, integration, timeline, transcript
 from opencx_bridge.store.models import ChatSession, Event, Message, utcnow
 
 HANDOFF_TITLE = "AI handoff: the AI stepped aside for a human."
@@ -29,6 +29,7 @@ def save_session(session, parsed: ParsedEvent, facts: Facts, decision, domain: s
     session.freshchat_url = integration.conversation_url(domain, session.app_id,
                                                          session.conversation_id)
     state = decision.state
+    before = session.status
     session.status = state.status
     session.assigned_agent_id = state.assigned_agent_id
     session.assigned_agent_name = facts.names.get(state.assigned_agent_id or "")
@@ -41,6 +42,7 @@ def save_session(session, parsed: ParsedEvent, facts: Facts, decision, domain: s
         session.resolved_at = utcnow()
     elif state.status != engine.RESOLVED:
         session.resolved_at = None
+    milestones.status_changed(session, before, utcnow())
     if facts.user_id and session.contact_id is None:
         session.freshchat_user_id = facts.user_id
         session.contact_id = contacts.link_user(facts.user_id, facts.user)
@@ -87,10 +89,7 @@ def _transcript(session: ChatSession, line) -> None:
     if line is None or _message_known(line.message_id):
         return
     text = "\n".join([line.text, *(f"[{what}]" for what in line.attachments)]).strip()
-    db.session.add(Message(session_id=session.id, freshchat_message_id=line.message_id,
-                           author=line.author, actor_id=line.actor_id, text=text))
-    if line.author == "customer":
-        session.last_customer_message_at = utcnow()
+    transcript.add(session, line.author, text, line.actor_id, line.message_id)
 
 
 def _reply(session: ChatSession, plan: replies.Plan, key: str, agent_id: str,
@@ -125,6 +124,7 @@ def hand_off(session: ChatSession, reason: str, text: str, turns, agent_id: str,
         body = {"status": "new", "assigned_agent_id": ""}
         delivery.enqueue(cid, "unassign", {**body, "assigned_group_id": group} if group else body,
                          key + ":unassign")
+    milestones.handed_off(session, reason, utcnow())
     session.status, session.handoff_reason = engine.HANDED_OFF, reason
     session.assigned_agent_id = session.assigned_agent_name = None
     session.pending_question, session.awaiting_reply = None, False
@@ -134,6 +134,7 @@ def hand_off(session: ChatSession, reason: str, text: str, turns, agent_id: str,
 def resolve(session: ChatSession, key: str, now: datetime) -> None:
     """Resolve in Freshchat (PUT status resolved) and here; the caller adds the timeline."""
     delivery.enqueue(session.conversation_id, "resolve", {"status": "resolved"}, key)
+    milestones.resolved(session, now)
     session.status, session.resolved_at, session.auto_resolve_at = engine.RESOLVED, now, None
     session.pending_question, session.awaiting_reply = None, False
 

@@ -18,8 +18,8 @@ from sqlalchemy import or_, select, update
 from opencx_bridge.extensions import db
 from opencx_bridge.freshchat import errors, events
 from opencx_bridge.outbox import api_calls
-from opencx_bridge.store import integration, settings, timeline
-from opencx_bridge.store.models import ChatSession, Event, Message, OutboxItem, utcnow
+from opencx_bridge.store import integration, settings, timeline, transcript
+from opencx_bridge.store.models import ChatSession, Event, OutboxItem, utcnow
 from opencx_bridge.store.writes import commits
 
 WRITE_KINDS = ("assign", "unassign", "resolve")  # PUT /conversations/{id}
@@ -230,13 +230,8 @@ def _add_to_transcript(item: OutboxItem, agent_id: str) -> None:
         select(ChatSession).where(ChatSession.conversation_id == item.conversation_id))
     if session is None:
         return
-    db.session.add(Message(
-        session_id=session.id, freshchat_message_id=item.response_id,
-        author="ai" if item.kind == "reply" else "note", actor_id=agent_id,
-        text=message_text(item),
-    ))
-    if item.kind == "reply":
-        session.last_ai_reply_at = utcnow()
+    transcript.add(session, "ai" if item.kind == "reply" else "note", message_text(item),
+                   agent_id, item.response_id)
 
 
 def _failed(item: OutboxItem, exc: errors.FreshchatError) -> None:

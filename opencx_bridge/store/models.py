@@ -169,6 +169,18 @@ class ChatSession(db.Model):
     resolved_at: Mapped[datetime | None]
     auto_resolve_at: Mapped[datetime | None] = mapped_column(index=True)  # customer quiet until
     stranded_noted_at: Mapped[datetime | None]  # the waiting message the team was told of
+    # The moments the overview counts (engine/milestones.py stamps them; first one wins).
+    first_customer_message_at: Mapped[datetime | None]
+    first_ai_reply_at: Mapped[datetime | None]  # delivered, not queued: what the customer saw
+    first_human_message_at: Mapped[datetime | None]
+    handed_off_at: Mapped[datetime | None]
+    handoff_kind: Mapped[str | None] = mapped_column(String(32))  # engine/rules/reasons.py
+    taken_over_at: Mapped[datetime | None]
+    first_resolved_at: Mapped[datetime | None]
+    reopened_at: Mapped[datetime | None]  # the first reopen after the first resolution
+    reopened_after_hours: Mapped[float | None]  # from the first resolution to that reopen
+    first_reply_seconds: Mapped[float | None]  # first customer message → first AI message
+    message_count: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class Message(db.Model):

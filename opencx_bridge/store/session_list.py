@@ -33,11 +33,14 @@ class Page:
 
 
 def fetch(status: str | None = None, query: str = "", before: int | None = None,
-          limit: int | None = None, now: datetime | None = None) -> Page:
+          limit: int | None = None, now: datetime | None = None, where=None) -> Page:
     """The page of sessions older than `before` (the newest when None); status may also be
-    "stranded" (customers waiting with nobody answering)."""
+    "stranded" (customers waiting with nobody answering); `where`, a further condition
+    (the overview's outcome filters)."""
     limit, now = limit or PAGE_SIZE, now or utcnow()
     statement = select(ChatSession).order_by(ChatSession.id.desc()).limit(limit + 1)
+    if where is not None:
+        statement = statement.where(where)
     if status == sessions.STRANDED:
         statement = statement.where(sessions.stranded_clause(now))
     elif status:

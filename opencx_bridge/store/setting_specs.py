@@ -148,6 +148,9 @@ SPECS: dict[str, Spec] = {spec.key: spec for spec in (
     Spec("reopen_returns_to_ai", True, boolean,
          "a conversation reopened in Freshchat goes back to the AI (else it stays with humans)",
          "routing"),
+    Spec("reopen_window_hours", 72.0, number_in(0, 24 * 365),
+         "a conversation the AI resolved counts as AI-resolved on the overview only if the "
+         "customer did not reopen it within this many hours", "resolution"),
     Spec("stranded_after_minutes", 10.0, number_in(0, 24 * 60, low_inclusive=True),
          "a customer whose message waited this long with nobody answering is shown as "
          "stranded, and the team gets a private note (0 = never)", "routing"),

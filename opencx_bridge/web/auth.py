@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from opencx_bridge.store import users
+from opencx_bridge.store import sessions, users
 from opencx_bridge.store.models import User
 from opencx_bridge.web.forms import FirstAdminForm, LoginForm
 from opencx_bridge.web.security import login_throttle
@@ -86,13 +86,19 @@ def logout():
 def _safe_next(target: str | None) -> str:
     """Only same-site paths: an open redirect after login is a phishing aid."""
     if not target:
-        return url_for("inbox.index")
+        return _landing()
     if any(ord(c) < 32 or ord(c) == 127 for c in target) or "\\" in target:
-        return url_for("inbox.index")  # CR/LF would split the Location header; "\\" reads as "/"
+        return _landing()  # CR/LF would split the Location header; "\\" reads as "/"
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return url_for("inbox.index")
+        return _landing()
     return target
+
+
+def _landing() -> str:
+    """The overview once there are sessions to count; the inbox (with its set-up hints)
+    before."""
+    return url_for("overview.page" if sessions.recent(limit=1) else "inbox.index")
 
 
 def require_admin() -> None:

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request
 
-from opencx_bridge.store import integration, session_list, sessions
+from opencx_bridge.outcomes import figures, period, report
+from opencx_bridge.store import integration, session_list, sessions, settings
 from opencx_bridge.store.models import utcnow
 from opencx_bridge.web import present
 
@@ -31,7 +32,7 @@ def index():
     results, digest = _results(args)
     row = integration.get()
     return render_template("inbox.html", args=args, results=results, digest=digest,
-                           status=args["status"], query=args["q"],
+                           status=args["status"], query=args["q"], showing=_outcome(args)[1],
                            connected=integration.is_connected(row), integration=row)
 
 
@@ -47,7 +48,8 @@ def rows():
 def _results(args: dict):
     before = int(args["before"]) if args["before"] else None
     now = utcnow()
-    page = session_list.fetch(args["status"], args["q"] or "", before, now=now)
+    page = session_list.fetch(args["status"], args["q"] or "", before, now=now,
+                              where=_outcome(args)[0])
     connected = integration.is_connected(integration.get())
     return present.live_fragment("_inbox_results.html", page=page, args=args, now=now,
                                  connected=connected)
@@ -64,6 +66,26 @@ def _list_args() -> dict:
     before = request.args.get("before") or None
     if before is not None and not (before.isascii() and before.isdigit() and len(before) < 19):
         abort(400, f"before must be a session id (a number), not {before!r}")
-    return {"status": status, "q": query, "before": before}
+    found = {"status": status, "q": query, "before": before}
+    for name in ("outcome", "since", "until"):  # the overview's links
+        found[name] = (request.args.get(name) or "").strip()[:64] or None
+    _outcome(found)  # a bad filter is a 400 now, not on the live poll
+    return found
+
+
+def _outcome(args: dict):
+    """The overview's filter as a condition and a sentence (None, None when not filtered)."""
+    if not args.get("outcome"):
+        return None, None
+    window = settings.get("reopen_window_hours")
+    try:
+        condition, label = figures.filter_for(args["outcome"], window)
+        chosen = period.between(args.get("since") or "", args.get("until"),
+                                period.team_zone(), utcnow())
+    except ValueError as exc:  # PeriodError is one
+        abort(400, f"{exc}. Open the figure from the overview page again.")
+    how = figures.how(args["outcome"], window) if args["outcome"] in figures.BY_NAME else None
+    return condition & report.started_in(chosen), {"label": label, "period": chosen.label,
+                                                   "how": how}
 
 
