@@ -1,4 +1,4 @@
-"""`flask sessions list|show`."""
+"""`flask sessions list|show|export|return-to-ai`."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ import click
 from flask.cli import with_appcontext
 
 from opencx_bridge.engine import session_actions
-from opencx_bridge.store import session_list, timeline
+from opencx_bridge.outcomes import export, period
+from opencx_bridge.store import session_list, settings, timeline
 from opencx_bridge.store import sessions as lookup
+from opencx_bridge.store.models import utcnow
 
 
 @click.group("sessions")
@@ -31,6 +33,23 @@ def list_sessions(status: str | None, limit: int) -> None:
         who = (contact.email or contact.name or f"contact {contact.id}") if contact else "-"
         click.echo(f"{row.id}\t{row.status}\t{row.conversation_id}\t{who}\t"
                    f"{row.created_at.isoformat(timespec='seconds')}Z")
+
+
+@sessions.command("export")
+@click.option("--since", help="only sessions that started on or after this day, YYYY-MM-DD")
+@click.option("--status", type=click.Choice(lookup.STATUSES))
+@with_appcontext
+def export_sessions(since: str | None, status: str | None) -> None:
+    """Every session as CSV on standard output (one row each, streamed)."""
+    start = None
+    if since:
+        try:
+            start = period.between(since, None, period.team_zone(), utcnow()).since
+        except period.PeriodError as exc:
+            raise click.UsageError(str(exc)) from exc
+    found = export.rows(settings.get("reopen_window_hours"), start, status)
+    for chunk in export.csv_chunks(found):
+        click.echo(chunk, nl=False)
 
 
 @sessions.command("return-to-ai")

@@ -3,11 +3,11 @@ counted and a link to the sessions behind it (the inbox, filtered by the same co
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, Response, abort, render_template, request, stream_with_context
 
 from opencx_bridge.engine.rules.reasons import LABELS
-from opencx_bridge.outcomes import charts, figures, period, report
-from opencx_bridge.store import settings
+from opencx_bridge.outcomes import charts, export, figures, period, report
+from opencx_bridge.store import sessions, settings
 from opencx_bridge.store.models import utcnow
 
 bp = Blueprint("overview", __name__)
@@ -24,6 +24,24 @@ def page():
                            error=error, figures=figures.FIGURES, how=_how(window),
                            labels=LABELS, charts=_charts(numbers), presets=period.PRESETS,
                            args=request.args)
+
+
+@bp.get("/sessions/export.csv")
+def export_csv():
+    """Every session (or those since a day, with a status) as CSV, streamed."""
+    status = request.args.get("status") or None
+    if status not in (None, *sessions.STATUSES):
+        abort(400, f"unknown status {status!r}; use one of {', '.join(sessions.STATUSES)}")
+    since = None
+    if request.args.get("since"):
+        try:
+            since = period.between(request.args["since"], None, period.team_zone(),
+                                   utcnow()).since
+        except period.PeriodError as exc:
+            abort(400, str(exc))
+    found = export.rows(settings.get("reopen_window_hours"), since, status)
+    return Response(stream_with_context(export.csv_chunks(found)), mimetype="text/csv",
+                    headers={"Content-Disposition": "attachment; filename=sessions.csv"})
 
 
 def chosen_period(args) -> tuple[period.Period, str, str | None]:
