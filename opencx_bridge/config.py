@@ -26,11 +26,13 @@ DEFAULTS: dict[str, object] = {
     "AUTO_MIGRATE": True,  # upgrade the database schema on start
     "FRESHCHAT_TIMEOUT": 10.0,  # seconds per Freshchat call
     "FRESHCHAT_RATE_WINDOW_SECONDS": 60.0,  # the plan limit's window; shorter only in tests
+    "FRESHCHAT_CHECK_EVERY_SECONDS": 300,  # the worker asks Freshchat for diagnostics (0 = never)
     "LOG_LEVEL": "INFO",
 }
 
 SECRET_KEY_FILE = "secret_key"
-WHOLE_NUMBERS = {"MAX_CONNECTIONS": 1, "CLIENT_TIMEOUT_SECONDS": 1, "TRUSTED_PROXIES": 0}
+WHOLE_NUMBERS = {"MAX_CONNECTIONS": 1, "CLIENT_TIMEOUT_SECONDS": 1, "TRUSTED_PROXIES": 0,
+                 "FRESHCHAT_CHECK_EVERY_SECONDS": 0}
 
 
 class ConfigError(ValueError):

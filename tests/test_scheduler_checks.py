@@ -9,6 +9,7 @@ from flows import Flow
 
 from opencx_bridge.extensions import db
 from opencx_bridge.scheduler import checks as d
+from opencx_bridge.scheduler import freshchat_check
 from opencx_bridge.scheduler.diagnostics import dedup_stats, gather
 from opencx_bridge.scheduler.prune import prune_dedup_keys
 from opencx_bridge.store import timeline
@@ -134,7 +135,8 @@ def test_every_check_runs_in_the_documented_order():
     checks = d.run_checks(facts())
     assert [c.id for c in checks] == [
         "credentials", "default_agent", "agent_name", "webhook_traffic", "resolution_events",
-        "stale_webhook_url", "routing", "token", "delivery_backlog", "failed_events", "stranded"]
+        "stale_webhook_url", "routing", "token", "delivery_backlog", "processing_backlog",
+        "failed_events", "stranded"]
     assert not d.failed(checks)
     assert d.failed([*checks, d.Check("x", "fail", "m", "f")])
 
@@ -146,9 +148,9 @@ def test_ago_reads_like_a_person():
 
 # -- gathering ----------------------------------------------------------------------------
 
-def test_gather_asks_freshchat_when_connected(app, standin, connected):
+def test_gather_live_asks_freshchat_when_connected(app, standin, connected):
     with app.app_context():
-        found = gather()
+        found = gather(live=True)
     assert found.connected and found.connect_error is None
     assert found.agent_lookup.agent["email"] == standin.ai_agent["email"]
     assert found.agent_name == "Aiden Bot"
@@ -161,7 +163,7 @@ def test_gather_walks_the_agents_only_when_the_saved_agent_is_not_active(app, st
     standin.update_agent(standin.ai_agent["id"], is_deactivated=True)
     before = len(standin.calls)
     with app.app_context():
-        found = gather()
+        found = gather(live=True)
     paths = [c["path"] for c in standin.calls[before:]]
     assert paths == [f"/v2/agents/{standin.ai_agent['id']}", "/v2/accounts/configuration",
                      "/v2/agents"]  # the walk, to say what Test & Save would say
@@ -171,9 +173,29 @@ def test_gather_walks_the_agents_only_when_the_saved_agent_is_not_active(app, st
     assert found.agent_lookup.agent["is_deactivated"]
 
 
+def test_gather_uses_the_last_answer_kept_without_asking(app, standin, connected):
+    with app.app_context():
+        assert gather().agent_lookup is None  # nobody asked yet
+        freshchat_check.refresh()
+        before = len(standin.calls)
+        found = gather()
+    assert len(standin.calls) == before
+    assert found.agent_lookup.agent["email"] == standin.ai_agent["email"]
+    assert found.asked_at is not None
+
+
+def test_the_worker_asks_when_due(app, standin, connected):
+    with app.app_context():
+        assert freshchat_check.due(300, utcnow())
+        freshchat_check.refresh()
+        assert not freshchat_check.due(300, utcnow())
+        assert freshchat_check.due(300, utcnow() + timedelta(seconds=301))
+        assert not freshchat_check.due(0, utcnow() + timedelta(days=1))  # 0 = never
+
+
 def test_gather_without_a_connection_asks_nobody(app, standin):
     with app.app_context():
-        found = gather()
+        found = gather(live=True)
     assert not found.connected and found.agent_lookup is None and found.connect_error is None
     assert standin.calls_to("GET", "/v2/") == []
 
@@ -242,3 +264,38 @@ def test_dedup_stats_and_the_recorded_prune(app):
     assert after.last_prune_at >= now
     assert stored["removed"] == 1
 
+
+
+def test_no_event_waiting_is_fine():
+    assert d.processing_backlog(facts()).status == d.OK
+
+
+def test_a_backlog_says_how_many_how_old_and_when_it_clears():
+    check = d.processing_backlog(facts(events_waiting=30, conversations_waiting=12,
+                                       oldest_event_at=NOW - timedelta(minutes=3),
+                                       events_done_recently=50))
+    assert check.status == d.WARN
+    assert check.message == ("30 event(s) of 12 conversation(s) waiting to be processed, "
+                             "oldest received 3 min ago, about 3 min to clear at the current "
+                             "rate (10.0 per minute)")
+    assert "freshchat_rate_limit_per_minute" in check.fix
+
+
+def test_a_fresh_backlog_is_only_reported():
+    check = d.processing_backlog(facts(events_waiting=3, conversations_waiting=3,
+                                       oldest_event_at=NOW - timedelta(seconds=20),
+                                       events_done_recently=0))
+    assert check.status == d.OK
+    assert "none processed in the last 5 minutes" in check.message
+
+
+@pytest.mark.parametrize(("seconds", "text"), [(0.2, "1 s"), (45, "45 s"), (600, "10 min"),
+                                                (7200, "2.0 h")])
+def test_clears_in(seconds, text):
+    assert d.clears_in(seconds) == text
+
+
+def test_freshchat_answers_from_earlier_say_their_age():
+    check = d.credentials(facts(asked_at=NOW - timedelta(minutes=4)))
+    assert check.message.startswith("Test & Save passes when asked 4 min ago")
+    assert d.credentials(facts(agent_lookup=None)).message.startswith("not checked yet")

@@ -4,15 +4,22 @@ import re
 from datetime import timedelta
 from html import escape
 
-from conftest import connect_args
+from conftest import connect_args, csrf_token
 
 from opencx_bridge.extensions import db
+from opencx_bridge.scheduler import freshchat_check
 from opencx_bridge.scheduler.prune import prune_dedup_keys
-from opencx_bridge.store.models import DedupKey, TimelineEntry, utcnow
+from opencx_bridge.store.models import DedupKey, Event, TimelineEntry, utcnow
 
 CHECK_IDS = ["credentials", "default_agent", "agent_name", "webhook_traffic",
              "resolution_events", "stale_webhook_url", "routing", "token", "delivery_backlog",
-             "failed_events", "stranded"]
+             "processing_backlog", "failed_events", "stranded"]
+
+
+def worker_asks(app):
+    """What the worker does every FRESHCHAT_CHECK_EVERY_SECONDS."""
+    with app.app_context():
+        freshchat_check.refresh()
 
 
 def page(client, url: str) -> str:
@@ -37,7 +44,8 @@ def test_the_pages_need_a_login(client):
         assert response.headers["Location"].startswith(("/login", "/setup"))
 
 
-def test_each_check_is_a_row_with_a_badge_and_its_fix(admin, standin, connected):
+def test_each_check_is_a_row_with_a_badge_and_its_fix(app, admin, standin, connected):
+    worker_asks(app)
     html = page(admin, "/diagnostics")
     found = rows(html)
     assert list(found) == CHECK_IDS
@@ -45,34 +53,82 @@ def test_each_check_is_a_row_with_a_badge_and_its_fix(admin, standin, connected)
         **dict.fromkeys(CHECK_IDS, "ok"), "webhook_traffic": "warn"}
     assert "no webhook has arrived yet" in found["webhook_traffic"]
     assert "tick Message Created" in found["webhook_traffic"]
-    assert "Test &amp; Save passes now" in found["credentials"]
+    assert "Test &amp; Save passes when asked 0 s ago" in found["credentials"]
     assert "Run again" in html and 'href="/dedup"' in html
     assert 'href="/diagnostics"' in html  # the nav link
     assert standin.token not in html
 
 
-def test_one_view_asks_freshchat_twice_however_many_agents(admin, runner, standin, connected):
+def test_one_asking_calls_freshchat_twice_however_many_agents(app, admin, runner, standin,
+                                                              connected):
     for number in range(120):
         standin.add_agent(f"rep{number}@acme.test", "Rep", str(number))
     late = standin.add_agent("late@acme.test", "Lena", "Late")  # on the second /agents page
     assert runner.invoke(args=connect_args(standin, **{"--agent-email": "late@acme.test"})
                          ).exit_code == 0
     before = len(standin.calls)
-    found = rows(page(admin, "/diagnostics"))
+    worker_asks(app)
     calls = [(c["method"], c["path"]) for c in standin.calls[before:]]
     # before: Test & Save's walk (configuration, both /agents pages) and then the agent by id
     # on a second client, 4 calls; now the agent by id and the configuration, on one client
     assert calls == [("GET", f"/v2/agents/{late['id']}"), ("GET", "/v2/accounts/configuration")]
-    assert "Test &amp; Save passes now" in found["credentials"]
+    found = rows(page(admin, "/diagnostics"))
+    assert len(standin.calls) == before + 2  # the page itself asks Freshchat nothing
+    assert "Test &amp; Save passes when asked" in found["credentials"]
     assert "late@acme.test is an active Freshchat agent" in found["default_agent"]
 
 
-def test_a_deleted_agent_shows_as_a_failing_row(admin, standin, connected):
+def test_a_deleted_agent_shows_as_a_failing_row(app, admin, standin, connected):
     standin.delete_agent(standin.ai_agent["id"])
+    worker_asks(app)
     found = rows(page(admin, "/diagnostics"))
     assert badge(found["default_agent"]) == "fail"
     assert "handoff notes would go missing" in found["default_agent"]
     assert escape("Admin Settings → Team") in found["default_agent"]
+
+
+def test_before_the_worker_asked_the_page_says_so(admin, standin, connected):
+    before = len(standin.calls)
+    found = rows(page(admin, "/diagnostics"))
+    assert len(standin.calls) == before
+    assert badge(found["credentials"]) == "warn"
+    assert "not checked yet" in found["credentials"]
+
+
+def test_a_new_test_and_save_makes_the_last_answer_moot(app, admin, runner, standin,
+                                                         connected):
+    worker_asks(app)
+    standin.delete_agent(standin.ai_agent["id"])
+    worker_asks(app)
+    other = standin.add_agent("other@acme.test", "Otto", "Other")
+    assert runner.invoke(args=connect_args(standin, **{"--agent-email": other["email"]})
+                         ).exit_code == 0
+    found = rows(page(admin, "/diagnostics"))
+    assert "not checked yet" in found["default_agent"]
+
+
+def test_ask_freshchat_now_waits_behind_no_customer(app, admin, standin, connected):
+    html = page(admin, "/diagnostics")
+    with app.app_context():
+        db.session.add(Event(action="message_create", conversation_id="c1", dedup_key="k1",
+                             payload="{}", received_at=utcnow() - timedelta(minutes=3)))
+        db.session.commit()
+    before = len(standin.calls)
+    response = admin.post("/diagnostics/ask-freshchat", data={"csrf_token": csrf_token(html)},
+                          follow_redirects=True)
+    text = response.get_data(as_text=True)
+    assert "Not asked: customers" in text and len(standin.calls) == before
+    found = rows(text)
+    assert badge(found["processing_backlog"]) == "warn"
+    assert "1 event(s) of 1 conversation(s) waiting" in found["processing_backlog"]
+    assert "none processed in the last 5 minutes" in found["processing_backlog"]
+    with app.app_context():
+        db.session.execute(db.delete(Event))
+        db.session.commit()
+    response = admin.post("/diagnostics/ask-freshchat", data={"csrf_token": csrf_token(html)},
+                          follow_redirects=True)
+    assert "Freshchat asked just now" in response.get_data(as_text=True)
+    assert len(standin.calls) == before + 2
 
 
 def test_not_connected_says_so(admin):

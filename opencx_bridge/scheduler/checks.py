@@ -1,6 +1,6 @@
 """Diagnostics: each check is a pure rule from gathered facts to a Check (ok, warn or fail).
 
-diagnostics_gather.py reads the facts (the database, and Freshchat asked just now);
+diagnostics.py reads the facts (the database, and Freshchat's last answer);
 the rules here only decide, so each one is tested with a hand-made Facts.
 `flask freshchat doctor` and the Diagnostics page show the same checks.
 """
@@ -17,6 +17,8 @@ WEBHOOK_SILENCE = timedelta(hours=24)
 STALE_FAIL_WITHIN = timedelta(hours=1)
 STALE_WARN_WITHIN = timedelta(days=7)
 BACKLOG_AGE = timedelta(minutes=5)
+BACKLOG_WAIT = timedelta(minutes=1)  # an event older than this: customers are waiting
+RATE_SPAN = timedelta(minutes=5)  # the current rate is measured over this
 RECENT = timedelta(hours=24)
 
 SETTINGS_PAGE = "the bridge's Freshchat settings (/settings/freshchat)"
@@ -27,6 +29,9 @@ WEBHOOK_FIX = (f"{WEBHOOKS_IN_FRESHCHAT}: paste the webhook URL shown in {SETTIN
 DEFAULT_AGENT_FIX = ("Admin Settings → Team in Freshchat: restore or reactivate the agent; or "
                      f"change the default agent email in {SETTINGS_PAGE} and run Test & Save")
 NOT_CONNECTED = "not checked: not connected to Freshchat"
+NOT_ASKED = ("not checked yet: the worker asks Freshchat every few minutes (if nothing shows, "
+             "check that it runs: GET /healthz)")
+ASK_NOW = "wait a few minutes, or run `flask --app app freshchat doctor` to ask at once"
 
 
 @dataclass(frozen=True)
@@ -75,6 +80,11 @@ class Facts:
     stranded_after_minutes: float = 10.0
     rate_limited_last_hour: int = 0
     rate_limit_per_minute: int = 60
+    asked_at: datetime | None = None  # Freshchat's answers are from then; None: just now
+    events_waiting: int = 0
+    conversations_waiting: int = 0
+    oldest_event_at: datetime | None = None
+    events_done_recently: int = 0  # in the last RATE_SPAN
 
 
 def ago(now: datetime, then: datetime) -> str:
@@ -90,20 +100,28 @@ def when(moment: datetime | None) -> str:
     return moment.isoformat(timespec="seconds") + "Z" if moment else "never"
 
 
+def asked(f: Facts) -> str:
+    return "now" if f.asked_at is None else f"when asked {ago(f.now, f.asked_at)}"
+
+
 def credentials(f: Facts) -> Check:
     if not f.connected:
         return Check("credentials", FAIL, "not connected: run Test & Save", TEST_AND_SAVE)
+    if f.agent_lookup is None:
+        return Check("credentials", WARN, NOT_ASKED, ASK_NOW)
     if f.connect_error:
-        return Check("credentials", FAIL, f"Test & Save fails now: {f.connect_error}",
+        return Check("credentials", FAIL, f"Test & Save fails {asked(f)}: {f.connect_error}",
                      f"correct what the message names, then {TEST_AND_SAVE}")
-    return Check("credentials", OK, f"Test & Save passes now: Freshchat accepts the token and "
-                                    f"the agent {f.agent_email} (nothing was saved)")
+    return Check("credentials", OK, f"Test & Save passes {asked(f)}: Freshchat accepts the "
+                                    f"token and the agent {f.agent_email} (nothing was saved)")
 
 
 def default_agent(f: Facts) -> Check:
     lookup = f.agent_lookup
-    if not f.connected or lookup is None:
+    if not f.connected:
         return Check("default_agent", WARN, NOT_CONNECTED, TEST_AND_SAVE)
+    if lookup is None:
+        return Check("default_agent", WARN, NOT_ASKED, ASK_NOW)
     who = f"the default agent {f.agent_email} (id {f.agent_id})"
     agent = lookup.agent or {}
     gone = ("no longer exists in Freshchat" if lookup.missing
@@ -126,8 +144,10 @@ def default_agent(f: Facts) -> Check:
 
 def agent_name(f: Facts) -> Check:
     lookup = f.agent_lookup
-    if not f.connected or lookup is None:
+    if not f.connected:
         return Check("agent_name", WARN, NOT_CONNECTED, TEST_AND_SAVE)
+    if lookup is None:
+        return Check("agent_name", WARN, NOT_ASKED, ASK_NOW)
     if lookup.agent is None:
         return Check("agent_name", WARN, f"replies go out as {f.agent_name}, but the agent "
                                          "could not be read from Freshchat",
@@ -254,8 +274,41 @@ def stranded(f: Facts) -> Check:
                  "conversation back to the AI (Return to AI)")
 
 
+def processing_backlog(f: Facts) -> Check:
+    """Events stored but not processed yet: how many, how old, and when they clear."""
+    if not f.events_waiting:
+        return Check("processing_backlog", OK, "no event is waiting to be processed")
+    per_minute = f.events_done_recently / (RATE_SPAN.total_seconds() / 60)
+    parts = [f"{f.events_waiting} event(s) of {f.conversations_waiting} conversation(s) "
+             "waiting to be processed"]
+    if f.oldest_event_at is not None:
+        parts.append(f"oldest received {ago(f.now, f.oldest_event_at)}")
+    if per_minute > 0:
+        parts.append(f"about {clears_in(f.events_waiting / per_minute * 60)} to clear at the "
+                     f"current rate ({per_minute:.1f} per minute)")
+    else:
+        parts.append(f"none processed in the last {RATE_SPAN.seconds // 60} minutes")
+    old = f.oldest_event_at is not None and f.now - f.oldest_event_at > BACKLOG_WAIT
+    if not old:
+        return Check("processing_backlog", OK, ", ".join(parts))
+    fix = ("customers are waiting for the AI: the plan's rate limit paces it "
+           f"(freshchat_rate_limit_per_minute = {f.rate_limit_per_minute}); if that is lower "
+           "than your Freshchat plan allows, raise it; if nothing is processed at all, check "
+           "that the worker runs (GET /healthz) and the token check above")
+    return Check("processing_backlog", WARN, ", ".join(parts), fix)
+
+
+def clears_in(seconds: float) -> str:
+    if seconds < 90:
+        return f"{max(1, round(seconds))} s"
+    if seconds < 5400:
+        return f"{round(seconds / 60)} min"
+    return f"{seconds / 3600:.1f} h"
+
+
 RULES = (credentials, default_agent, agent_name, webhook_traffic, resolution_events,
-         stale_webhook_url, routing, token, delivery_backlog, failed_events, stranded)
+         stale_webhook_url, routing, token, delivery_backlog, processing_backlog,
+         failed_events, stranded)
 
 
 def run_checks(facts: Facts) -> list[Check]:

@@ -1,10 +1,11 @@
-"""Read the facts the diagnostics decide on: the database, and Freshchat asked just now.
+"""Read the facts the diagnostics decide on: the database, and Freshchat's answers.
 
-Freshchat calls spend the shared rate budget, so one view makes as few as give every check
+Freshchat calls spend the shared rate budget, so one asking makes as few as give every check
 its answer: GET /v2/agents/{id} for the default agent and GET /v2/accounts/configuration,
 on one client; Test & Save's walk over every /agents page only when that agent is not
-active under the saved email (then the walk says why). Nothing is written: a failing check
-changes no state, it only says what to fix.
+active under the saved email (then the walk says why). The worker asks every few minutes
+(freshchat_check.py); the page uses its last answer. Nothing is written here: a failing
+check changes no state, it only says what to fix.
 """
 
 from __future__ import annotations
@@ -17,11 +18,8 @@ from sqlalchemy import distinct, func, or_, select
 
 from opencx_bridge.engine import failures
 from opencx_bridge.extensions import db
-from opencx_bridge.freshchat import errors
-from opencx_bridge.freshchat.account import ConnectError, ConnectRequest, recheck
-from opencx_bridge.freshchat.client import FreshchatClient
-from opencx_bridge.outbox import api_calls
-from opencx_bridge.scheduler.checks import RECENT, AgentLookup, Check, Facts, run_checks
+from opencx_bridge.scheduler import freshchat_check
+from opencx_bridge.scheduler.checks import RATE_SPAN, RECENT, Check, Facts, run_checks
 from opencx_bridge.scheduler.prune import LAST_PRUNE_KEY
 from opencx_bridge.store import integration, sessions, settings
 from opencx_bridge.store.models import (
@@ -35,23 +33,30 @@ from opencx_bridge.store.models import (
     TimelineEntry,
     utcnow,
 )
-from opencx_bridge.store.secrets_box import SecretUnreadable
 
 ROUTING_SKIP_PREFIX = "assigned-only"
 
 
-def run(now: datetime | None = None) -> list[Check]:
-    return run_checks(gather(now))
+def run(now: datetime | None = None, live: bool = False) -> list[Check]:
+    return run_checks(gather(now, live))
 
 
-def gather(now: datetime | None = None) -> Facts:
+def gather(now: datetime | None = None, live: bool = False) -> Facts:
+    """The facts now. Freshchat is asked only when `live` (the doctor command); else its
+    last answer kept by the worker is used, with its age (freshchat_check.py)."""
     now = now or utcnow()
     row = integration.get()
     connected = integration.is_connected(row)
-    asked = _ask_freshchat(row) if connected else {}
+    asked: dict = {}
+    if connected and live:
+        asked = freshchat_check.ask(row)
+    elif connected:
+        kept = freshchat_check.last()
+        if kept is not None:
+            asked = {**kept[0], "asked_at": kept[1]}
     return Facts(now=now, connected=connected, **_integration_facts(row), **asked,
                  **_session_facts(), **_webhook_facts(), **_routing_facts(now),
-                 **_delivery_facts(now))
+                 **_delivery_facts(now), **_processing_facts(now))
 
 
 def _integration_facts(row: Integration) -> dict:
@@ -63,32 +68,15 @@ def _integration_facts(row: Integration) -> dict:
     }
 
 
-def _ask_freshchat(row: Integration) -> dict:
-    try:
-        creds = integration.credentials()
-    except SecretUnreadable:
-        return {"connect_error": "the saved token cannot be read since SECRET_KEY changed: "
-                                 "paste the token again",
-                "agent_lookup": AgentLookup(error="the saved token cannot be read")}
-    request = ConnectRequest(row.domain, creds.token, row.default_agent_email or "",
-                             row.auto_handle_all, row.webhook_public_key)
-    with integration.client_for(creds, throttle=api_calls.throttle()) as client:
-        lookup = _lookup_agent(client, creds.agent_id)
-        try:
-            recheck(client, request, lookup.agent)
-            connect_error = None
-        except ConnectError as exc:
-            connect_error = exc.message
-    return {"connect_error": connect_error, "agent_lookup": lookup}
-
-
-def _lookup_agent(client: FreshchatClient, agent_id: str) -> AgentLookup:
-    try:
-        return AgentLookup(agent=client.get_agent(agent_id))
-    except errors.NotFound:
-        return AgentLookup(missing=True)
-    except errors.FreshchatError as exc:
-        return AgentLookup(error=str(exc))
+def _processing_facts(now: datetime) -> dict:
+    pending = Event.status == "pending"
+    waiting, conversations, oldest = db.session.execute(
+        select(func.count(Event.id), func.count(distinct(Event.conversation_id)),
+               func.min(Event.received_at)).where(pending)).one()
+    done = _count(select(func.count(Event.id)).where(Event.status != "pending",
+                                                     Event.processed_at >= now - RATE_SPAN))
+    return {"events_waiting": int(waiting), "conversations_waiting": int(conversations),
+            "oldest_event_at": oldest, "events_done_recently": done}
 
 
 def _count(query) -> int:

@@ -20,7 +20,7 @@ from opencx_bridge.ai import Responder
 from opencx_bridge.engine import responders, step
 from opencx_bridge.extensions import WORKER, db
 from opencx_bridge.outbox import delivery
-from opencx_bridge.scheduler import autoresolve, prune, stranded
+from opencx_bridge.scheduler import autoresolve, freshchat_check, prune, stranded
 from opencx_bridge.store import sqlite
 from opencx_bridge.store.models import Event, utcnow
 from opencx_bridge.worker import leadership
@@ -187,7 +187,7 @@ class Worker:
     def _housekeeping(self) -> bool:
         """The scheduler's jobs, run by the leader only: auto-resolve and a WAL checkpoint each
         second (and, when workers share the database, free rows a dead one left in flight),
-        pruning every ten minutes."""
+        pruning every ten minutes, the diagnostics' questions to Freshchat every five."""
         if not (self._leadership is not None and self._leadership.leading):
             return False
         resolved = 0
@@ -206,7 +206,21 @@ class Worker:
         if now - self._last_housekeeping >= HOUSEKEEPING_EVERY:
             self._last_housekeeping = now
             prune.prune_dedup_keys()
+        self._ask_freshchat_when_due()
         return resolved > 0
+
+    def _ask_freshchat_when_due(self) -> None:
+        """The diagnostics' questions to Freshchat, every FRESHCHAT_CHECK_EVERY_SECONDS."""
+        every = float(self.app.config.get("FRESHCHAT_CHECK_EVERY_SECONDS") or 0)
+        if not freshchat_check.due(every, utcnow()) or not self._scheduler.acquire(blocking=False):
+            return
+        try:
+            freshchat_check.refresh()
+        except Exception:  # noqa: BLE001 - the page then says how old the last answer is
+            log.exception("asking Freshchat for the diagnostics failed")
+            db.session.rollback()
+        finally:
+            self._scheduler.release()
 
 
 def _event_lanes(limit: int = 50) -> list[str | None]:
