@@ -80,7 +80,8 @@ def test_the_handed_off_filter_shows_only_handed_off_sessions(admin, three):
     rows = table_rows(html)
     assert len(rows) == 1
     assert f'href="/sessions/{three["handed_off"]}"' in rows[0]
-    assert re.search(r'<a href="/\?status=handed_off" aria-current="page">Handed off</a>', html)
+    assert re.search(r'<a href="/\?status=handed_off" aria-current="page">Handed off '
+                     r'<span class="count" data-count="handed_off">1</span></a>', html)
 
 
 @pytest.mark.parametrize("status", ["open", "resolved"])
@@ -194,8 +195,8 @@ def test_search_and_status_filter_combine(admin, searchable):
 
 def test_the_status_links_keep_the_search(admin, searchable):
     html = page(admin, "/?q=canada")
-    assert re.search(r'<a href="/\?status=open&amp;q=canada"\s*>AI handling</a>', html)
-    assert re.search(r'<a href="/\?q=canada" aria-current="page">All</a>', html)
+    assert re.search(r'<a href="/\?status=open&amp;q=canada"\s*>AI handling <span', html)
+    assert re.search(r'<a href="/\?q=canada" aria-current="page">All <span', html)
 
 
 def test_message_text_is_searched_in_the_newest_messages_only(app, admin, searchable,

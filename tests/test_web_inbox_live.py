@@ -34,11 +34,13 @@ def offsets(statement: str, parameters: tuple) -> list:
 
 @pytest.mark.parametrize("url", ["/", "/?status=open&before=5", "/?q=someone@example.com",
                                  "/inbox/rows?q=parcel"])
-def test_no_offset_and_no_count_over_the_sessions(app, admin, searchable, url):
+def test_no_offset_and_no_unbounded_count_over_the_sessions(app, admin, searchable, url):
     statements = statements_during(app, admin, url)
     for statement, parameters in statements:
         assert set(offsets(statement, parameters)) <= {0}, statement
-        assert "COUNT(" not in statement.upper(), statement
+        if "COUNT(" in statement.upper():  # the tab counts: over a LIMITed sub-query only
+            assert re.search(r"count\(\*\) AS \w+\s+FROM \(SELECT .* LIMIT", statement,
+                             re.I | re.S), statement
     assert any("FROM session" in s and "LIMIT" in s for s, _ in statements)
 
 

@@ -52,6 +52,25 @@ def stranded_clause(now: datetime):
                 ChatSession.last_customer_message_at <= now - wait, unanswered)
 
 
+COUNT_CAP = 1000  # the inbox's tab counts stop here ("1000+"): each poll stays cheap at size
+
+
+def status_counts(now: datetime) -> dict[str, int]:
+    """Sessions by status, "all" and "stranded", each counted up to COUNT_CAP (the inbox's
+    tabs: a count of a million rows every three seconds would cost more than it tells)."""
+    counts = {"all": capped_count(select(ChatSession.id))}
+    for status in STATUSES:
+        counts[status] = capped_count(select(ChatSession.id).where(ChatSession.status == status))
+    counts[STRANDED] = capped_count(select(ChatSession.id).where(stranded_clause(now)))
+    return counts
+
+
+def capped_count(ids) -> int:
+    """How many rows the select finds, reading at most COUNT_CAP of them."""
+    bounded = ids.limit(COUNT_CAP).subquery()
+    return int(db.session.scalar(select(func.count()).select_from(bounded)) or 0)
+
+
 def stranded_count(now: datetime) -> int:
     return db.session.scalar(select(func.count(ChatSession.id)).where(stranded_clause(now))) or 0
 

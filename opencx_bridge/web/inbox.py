@@ -1,5 +1,6 @@
 """The inbox (`/`): sessions newest first, filtered by status, searched, paged by key, and
-kept live by an htmx poll of `/inbox/rows` (204 while nothing changed).
+kept live by an htmx poll of `/inbox/rows` (204 while nothing changed); the Waiting tab is
+the live queue of conversations the AI has not answered yet.
 """
 
 from __future__ import annotations
@@ -7,12 +8,14 @@ from __future__ import annotations
 from flask import Blueprint, abort, render_template, request
 
 from opencx_bridge.outcomes import figures, period, report
-from opencx_bridge.store import integration, session_list, sessions, settings
+from opencx_bridge.scheduler import checks
+from opencx_bridge.store import integration, queue, session_list, sessions, settings
 from opencx_bridge.store.models import utcnow
 from opencx_bridge.web import present
 
 bp = Blueprint("inbox", __name__)
 MAX_QUERY = 200
+WAITING = "waiting"  # not a status: conversations waiting for the AI (the live queue)
 
 
 @bp.app_template_filter("ago")
@@ -23,7 +26,7 @@ def _ago(moment, now=None):
 @bp.app_context_processor
 def _labels():
     return {"status_labels": present.STATUS_LABELS, "author_labels": present.AUTHOR_LABELS,
-            "kind_labels": present.KIND_LABELS}
+            "kind_labels": present.KIND_LABELS, "count_cap": sessions.COUNT_CAP}
 
 
 @bp.get("/")
@@ -48,18 +51,24 @@ def rows():
 def _results(args: dict):
     before = int(args["before"]) if args["before"] else None
     now = utcnow()
+    connected = integration.is_connected(integration.get())
+    counts = {**sessions.status_counts(now), WAITING: queue.count()}
+    if args["status"] == WAITING:
+        waiting = queue.waiting(now, settings.get("freshchat_rate_limit_per_minute"))
+        return present.live_fragment("_inbox_waiting.html", queue=waiting, args=args, now=now,
+                                     counts=counts, connected=connected,
+                                     clears_in=checks.clears_in)
     page = session_list.fetch(args["status"], args["q"] or "", before, now=now,
                               where=_outcome(args)[0])
-    connected = integration.is_connected(integration.get())
     return present.live_fragment("_inbox_results.html", page=page, args=args, now=now,
-                                 connected=connected)
+                                 connected=connected, counts=counts)
 
 
 def _list_args() -> dict:
     """status, q and before from the query string, checked; only the set ones are kept
     in links (url_for drops None)."""
     status = request.args.get("status") or None
-    known = (*sessions.STATUSES, sessions.STRANDED)
+    known = (*sessions.STATUSES, sessions.STRANDED, WAITING)
     if status not in (None, *known):
         abort(400, f"unknown status {status!r}; use one of {', '.join(known)}")
     query = (request.args.get("q") or "").strip()[:MAX_QUERY] or None
