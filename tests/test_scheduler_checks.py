@@ -191,6 +191,9 @@ def test_the_worker_asks_when_due(app, standin, connected):
         assert not freshchat_check.due(300, utcnow())
         assert freshchat_check.due(300, utcnow() + timedelta(seconds=301))
         assert not freshchat_check.due(0, utcnow() + timedelta(days=1))  # 0 = never
+        db.session.get(Integration, 1).status = "token_rejected"
+        db.session.commit()
+        assert not freshchat_check.due(300, utcnow() + timedelta(days=1))  # only a 401
 
 
 def test_gather_without_a_connection_asks_nobody(app, standin):

@@ -85,7 +85,11 @@ def last() -> tuple[dict, datetime] | None:
 
 
 def due(every_seconds: float, now: datetime) -> bool:
+    """Time to ask again. Not while the token is rejected: the token check already says so
+    from the database, and asking would only add a 401 until a new token is saved."""
     if every_seconds <= 0 or not integration.is_connected(integration.get()):
+        return False
+    if api_calls.delivery_paused():
         return False
     found = last()
     return found is None or (now - found[1]).total_seconds() >= every_seconds
