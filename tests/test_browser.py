@@ -290,9 +290,14 @@ def test_diagnostics_show_every_check_with_its_status_and_fix(signed_in, bridge,
     page = signed_in.page
     page.goto(bridge.url + "/diagnostics")
     expect(page.get_by_role("heading", name="Diagnostics")).to_be_visible()
+    for _ in range(20):  # the worker asks Freshchat as it starts; the page shows its answer
+        if "not checked yet" not in page.locator("#check-credentials").inner_text():
+            break
+        page.wait_for_timeout(250)
+        page.reload()
     for check in ("credentials", "default_agent", "agent_name", "webhook_traffic",
                   "resolution_events", "stale_webhook_url", "routing", "token",
-                  "delivery_backlog", "failed_events", "stranded"):
+                  "delivery_backlog", "processing_backlog", "failed_events", "stranded"):
         expect(page.locator(f"#check-{check} .badge")).to_have_text(
             re.compile(r"^(ok|warn|fail)$"))
     expect(page.locator("#check-credentials .badge")).to_have_text("ok")
@@ -300,3 +305,38 @@ def test_diagnostics_show_every_check_with_its_status_and_fix(signed_in, bridge,
     page.get_by_role("link", name=re.compile("dedup", re.I)).first.click()
     expect(page).to_have_url(re.compile(r"/dedup$"))
     signed_in.shot("dedup")
+
+
+def test_the_overview_counts_and_links_to_the_sessions_behind_each_number(signed_in, bridge,
+                                                                          st):
+    new_chat(st, "I want to talk to a human please")
+    bridge.settle()
+    page = signed_in.page
+    page.goto(bridge.url + "/overview")
+    expect(page.get_by_role("heading", name="Overview")).to_be_visible()
+    conversations = int(page.locator('[data-figure="conversations"]').inner_text())
+    assert conversations >= 1
+    expect(page.locator("svg.chart").first).to_be_visible()
+    expect(page.locator('[data-reason="human_asked"]')).to_be_visible()
+    signed_in.shot("overview")
+    page.locator("#figure-handed_off").click()
+    expect(page).to_have_url(re.compile(r"/\?outcome=handed_off&since=.*&until="))
+    expect(page.locator(".outcome-filter")).to_contain_text("Handed off")
+    expect(page.locator("#inbox-live tbody tr").first).to_contain_text("handed off")
+    signed_in.shot("overview-filtered-inbox")
+
+
+@pytest.mark.parametrize("path", ["/overview", "/?status=waiting", "/diagnostics"],
+                         ids=["overview", "waiting", "diagnostics"])
+def test_new_pages_fit_a_phone(browser, bridge, st, request, path):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    tab = Tab(context.new_page(), request.node.name)
+    try:
+        sign_in(tab, bridge)
+        tab.page.goto(bridge.url + path)
+        tab.shot("phone")
+        width = tab.page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"{path} scrolls sideways on a phone ({width}px)"
+    finally:
+        context.close()
+    assert tab.errors == []

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from html import escape
 
-WIDTH, HEIGHT, AXIS = 640, 180, 24  # the viewBox; the SVG scales to its container
+WIDTH, HEIGHT, AXIS = 960, 200, 24  # the viewBox; the SVG scales to its container
 
 
 def stacked_bars(labels: list[str], series: list[tuple[str, str, list[float]]],
