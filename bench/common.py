@@ -120,8 +120,8 @@ class BenchBridge(BridgeProcess):
     def __init__(self, folder: Path, standin: Standin, **env: str):
         database = folder / "bridge.sqlite3"  # the benchmarks measure the embedded default
         super().__init__(folder, standin, f"sqlite:///{database}",
-                         OPENCX_SECRET_KEY="bench-secret",
-                         OPENCX_FRESHCHAT_RATE_WINDOW_SECONDS="60", **env)
+                         **{"OPENCX_SECRET_KEY": "bench-secret",
+                            "OPENCX_FRESHCHAT_RATE_WINDOW_SECONDS": "60", **env})
         self.database = database
         self.worker_process: subprocess.Popen | None = None
 

@@ -117,9 +117,11 @@ class BridgeProcess:
             return [tuple(row) for row in connection.execute(text(sql), params)]
 
     def busy(self) -> bool:
-        pending = self.query(
+        pending = self.query(  # with the profiles read when the budget has room
             "SELECT (SELECT count(*) FROM event WHERE status = 'pending')"
-            " + (SELECT count(*) FROM outbox_item WHERE status IN ('pending', 'sending'))")
+            " + (SELECT count(*) FROM outbox_item WHERE status IN ('pending', 'sending'))"
+            " + (SELECT count(*) FROM session WHERE contact_id IS NULL"
+            " AND freshchat_user_id IS NOT NULL)")
         return pending[0][0] > 0
 
     def settle(self, timeout: float = 20.0) -> None:

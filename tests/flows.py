@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from opencx_bridge.ai import Answer
 from opencx_bridge.extensions import db
 from opencx_bridge.freshchat.signature import sign
-from opencx_bridge.store.models import Event, OutboxItem, utcnow
+from opencx_bridge.store.models import ChatSession, Event, OutboxItem, RateBucket, utcnow
 from opencx_bridge.worker.runner import Worker
 
 
@@ -66,6 +66,20 @@ class Flow:
                                               .where(model.next_attempt_at.is_not(None))):
                     row.next_attempt_at -= timedelta(seconds=seconds)
             db.session.commit()
+
+    def spare_budget(self) -> None:
+        """The rate budget refills in full (as after a quiet moment) and the worker runs:
+        the reads that wait for spare budget (customers' profiles) are made now."""
+        for _ in range(50):  # one read per full bucket: one user each round
+            with self.app.app_context():
+                db.session.execute(db.update(RateBucket).values(updated=0.0))
+                db.session.commit()
+                missing = db.session.scalar(db.select(db.func.count(ChatSession.id)).where(
+                    ChatSession.contact_id.is_(None), ChatSession.freshchat_user_id.is_not(None)))
+            if not missing:
+                return
+            self.worker._last_auto_resolve = 0.0  # the scheduler's next pass is due
+            self.run()
 
     def replies(self, cid: str) -> list[dict]:
         ai = self.standin.ai_agent["id"]

@@ -31,6 +31,11 @@ def test_a_new_session_stores_ids_link_contact_and_transcript(flow, app, standin
     cid = flow.conversation(email="Casey@Example.com")
     flow.customer_says(cid, "where is my parcel?")
     flow.run()
+    flow.spare_budget()  # the profile is read when the budget has room: after the reply
+    calls = [(c["method"], c["path"].split("/")[2]) for c in standin.calls
+             if c["path"].startswith(("/v2/conversations", "/v2/users"))]
+    assert calls == [("GET", "conversations"), ("PUT", "conversations"),
+                     ("POST", "conversations"), ("GET", "users")]
     conversation = standin.conversation(cid)
     row = session_of(app, cid)
     assert row.status == "open"
@@ -49,8 +54,11 @@ def test_a_new_session_stores_ids_link_contact_and_transcript(flow, app, standin
 def test_the_customer_is_fetched_once(flow, standin):
     cid = flow.conversation(email="once@example.com")
     flow.customer_says(cid, "one")
+    flow.run()
+    flow.spare_budget()
     flow.customer_says(cid, "two")
     flow.run()
+    flow.spare_budget()
     assert len(standin.calls_to("GET", "/v2/users/")) == 1
 
 
@@ -315,3 +323,44 @@ def test_a_backlog_that_waited_here_is_not_taken_for_a_replay(app, client, stand
     flow.customer_says(cid, "hello from friday")
     flow.run()
     assert len(flow.replies(cid)) == 1
+
+
+# -- what a conversation costs in Freshchat calls (issue: more chats per minute) ----------
+
+def calls_of(standin, cid: str, since: int = 0) -> list[tuple[str, str]]:
+    user = standin.conversation(cid)["users"][0]["id"]
+    return [(c["method"], "users" if "/users/" in c["path"] else
+             "messages" if c["path"].endswith("/messages") else "conversation")
+            for c in standin.calls[since:]
+            if f"/conversations/{cid}" in c["path"] or c["path"] == f"/v2/users/{user}"]
+
+
+def test_a_new_conversation_costs_three_calls_and_a_follow_up_one(flow, standin):
+    cid = flow.conversation(email="count@example.com")
+    flow.customer_says(cid, "where is my parcel?")
+    flow.run()
+    assert calls_of(standin, cid) == [("GET", "conversation"), ("PUT", "conversation"),
+                                      ("POST", "messages")]
+    flow.spare_budget()  # the profile, when the budget has room: once per user
+    before = len(standin.calls)
+    flow.customer_says(cid, "and when will it arrive?")
+    flow.run()
+    flow.spare_budget()
+    assert calls_of(standin, cid, before) == [("POST", "messages")]
+
+
+def test_a_handoff_costs_its_writes_and_one_profile_read(flow, standin):
+    cid = flow.conversation(email="Human.Wanted@Example.com")
+    flow.customer_says(cid, "hello")
+    flow.run()  # claimed and answered, the profile not read yet
+    before = len(standin.calls)
+    flow.customer_says(cid, "I want to talk to a human")
+    flow.run()
+    flow.spare_budget()
+    calls = calls_of(standin, cid, before)
+    writes = [c for c in calls if c[0] in ("POST", "PUT")]
+    assert writes == [("POST", "messages"), ("POST", "messages"), ("PUT", "conversation")]
+    assert [c for c in calls if c[0] == "GET"] == [("GET", "users")]
+    [note] = [m for m in standin.messages(cid) if m["message_type"] == "private"]
+    text = note["message_parts"][0]["text"]["content"]
+    assert "human.wanted@example.com" in text and "Casey Customer" in text

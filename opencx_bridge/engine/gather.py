@@ -25,23 +25,31 @@ _names_lock = threading.Lock()
 class Facts:
     conversation: dict | None = None  # GET /v2/conversations/{id}, for a new session
     user_id: str | None = None
-    user: dict | None = None  # GET /v2/users/{id}, once per Freshchat user
+    user: dict | None = None  # GET /v2/users/{id} when read (see profile); None: not read
     names: dict[str, str] = field(default_factory=dict)
 
 
 def gather(client: FreshchatClient, event: Event, session: ChatSession | None,
            ai_agent_id: str, ai_agent_name: str | None) -> Facts:
+    """What deciding needs: the conversation when the bridge has never seen it, and the
+    names of the agents involved. Not the customer's profile: a reply does not need it
+    (profile() reads it for a handoff note; scheduler/profiles.py later for the rest)."""
     facts = Facts()
     if session is None and event.conversation_id:
         facts.conversation = _read(client.get_conversation, event.conversation_id)
     facts.user_id = _customer_id(event, facts.conversation, session)
-    if facts.user_id and contacts.known_contact_id(facts.user_id) is None:
-        facts.user = _read(client.get_user, facts.user_id) or {}
     facts.names[ai_agent_id] = ai_agent_name or "the AI agent"
     for agent_id in _agents_to_name(event, session, facts.conversation):
         if agent_id and agent_id not in facts.names:
             facts.names[agent_id] = agent_name(client, agent_id)
     return facts
+
+
+def profile(client: FreshchatClient, facts: Facts) -> None:
+    """The customer's profile (GET /v2/users/{id}), once per Freshchat user: into facts.user
+    ({} when Freshchat has none) unless the contact is known already."""
+    if facts.user_id and facts.user is None and contacts.known_contact_id(facts.user_id) is None:
+        facts.user = _read(client.get_user, facts.user_id) or {}
 
 
 def agent_name(client: FreshchatClient, agent_id: str) -> str:

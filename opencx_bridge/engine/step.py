@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from opencx_bridge.ai import Responder
 from opencx_bridge.engine import failures, replies, writes
-from opencx_bridge.engine.gather import Facts, gather
+from opencx_bridge.engine.gather import Facts, gather, profile
 from opencx_bridge.engine.rules import ReplyToCustomer, decide
 from opencx_bridge.engine.rules import types as engine
 from opencx_bridge.extensions import db
@@ -113,6 +113,8 @@ def _process(event: Event, parsed: ParsedEvent, creds, job, responder: Responder
              now: datetime) -> bool:
     cid = parsed.conversation_id
     session = _session(cid)
+    arrived = api_calls.arrival(event.received_at)
+    job.priority = (api_calls.CUSTOMER, arrived)  # the reads before this customer's reply
     try:
         facts = gather(job.client, parsed, session, creds.agent_id, creds.agent_name)
     except errors.FreshchatError as exc:
@@ -130,6 +132,13 @@ def _process(event: Event, parsed: ParsedEvent, creds, job, responder: Responder
     plans = {index: replies.plan(action.question, session, responder, now)
              for index, action in enumerate(decision.actions)
              if isinstance(action, ReplyToCustomer)}  # outside any write: may be slow
+    if any(plan.is_handoff for plan in plans.values()):
+        job.priority = (api_calls.TEAM, arrived)
+        try:  # the handoff note names the customer
+            profile(job.client, facts)
+        except errors.FreshchatError as exc:
+            api_calls.note_failure(exc)
+            facts.user = None  # the note says "unknown"; scheduler/profiles.py reads it later
     # The rows are built first and written together by the commit: on SQLite the write lock
     # is then held for the flush, not for the Python that decides what to write.
     with db.session.no_autoflush:

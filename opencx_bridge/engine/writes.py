@@ -45,7 +45,8 @@ def save_session(session, parsed: ParsedEvent, facts: Facts, decision, domain: s
     milestones.status_changed(session, before, utcnow())
     if facts.user_id and session.contact_id is None:
         session.freshchat_user_id = facts.user_id
-        session.contact_id = contacts.link_user(facts.user_id, facts.user)
+        if facts.user is not None or contacts.known_contact_id(facts.user_id) is not None:
+            session.contact_id = contacts.link_user(facts.user_id, facts.user)
     if session.id is None:
         db.session.flush()  # a new session: its transcript needs its id
     return session

@@ -44,6 +44,7 @@ class CallRecord:
     error: str | None  # "ClassName: message" of the raised FreshchatError, None on success
     rate_limit_remaining: int | None
     rate_limit_total: int | None
+    retry_after: float | None = None  # seconds, from a 429's Retry-After
 
 
 def api_base_for(domain: str, override: str | None = None) -> str:
@@ -273,6 +274,8 @@ class FreshchatClient:
             error=error,
             rate_limit_remaining=_header_int(response, "X-RateLimit-Remaining"),
             rate_limit_total=_header_int(response, "X-RateLimit-Total"),
+            retry_after=(errors.parse_retry_after(response.headers.get("Retry-After"))
+                         if response is not None and response.status_code == 429 else None),
         )
         try:
             self.observer(record)

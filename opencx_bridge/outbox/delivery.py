@@ -103,8 +103,9 @@ def deliver_next(conversation_id: str, stopping: threading.Event | None = None,
     if creds is None or not _claim(item, owner):
         return False
     claimed = (item.id, item.attempts, owner)  # read now: after a failure the row is stale
+    priority = _priority(item)
     try:
-        with api_calls.ApiJob(creds, stopping) as job:
+        with api_calls.ApiJob(creds, stopping, priority=priority) as job:
             try:
                 response = _send_once(job.client, item, creds.agent_id)
             except errors.FreshchatError as exc:
@@ -124,6 +125,16 @@ def deliver_next(conversation_id: str, stopping: threading.Event | None = None,
         _unclaim(*claimed)
         raise
     return True
+
+
+def _priority(item: OutboxItem) -> tuple:
+    """Its place in the budget's queue: what the customer sees (and the claim before it)
+    first, in the order the customers wrote (the event the row answers), then the rest."""
+    tier = api_calls.CUSTOMER if item.kind in ("assign", "reply") else api_calls.TEAM
+    source = _source_event_id(item.idempotency_key)
+    arrived = db.session.scalar(select(Event.received_at).where(Event.id == source)) \
+        if source is not None else None
+    return (tier, api_calls.arrival(arrived or item.created_at))
 
 
 def _newer_event_waiting(item: OutboxItem) -> bool:

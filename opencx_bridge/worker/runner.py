@@ -20,7 +20,7 @@ from opencx_bridge.ai import Responder
 from opencx_bridge.engine import responders, step
 from opencx_bridge.extensions import WORKER, db
 from opencx_bridge.outbox import delivery
-from opencx_bridge.scheduler import autoresolve, freshchat_check, prune, stranded
+from opencx_bridge.scheduler import autoresolve, freshchat_check, profiles, prune, stranded
 from opencx_bridge.store import sqlite
 from opencx_bridge.store.models import Event, utcnow
 from opencx_bridge.worker import leadership
@@ -185,18 +185,20 @@ class Worker:
             self._busy.discard(key)
 
     def _housekeeping(self) -> bool:
-        """The scheduler's jobs, run by the leader only: auto-resolve and a WAL checkpoint each
-        second (and, when workers share the database, free rows a dead one left in flight),
+        """The scheduler's jobs, run by the leader only: auto-resolve, stranded notes, spare
+        profile reads and a WAL checkpoint each second (and, when workers share the
+        database, free rows a dead one left in flight),
         pruning every ten minutes, the diagnostics' questions to Freshchat every five."""
         if not (self._leadership is not None and self._leadership.leading):
             return False
-        resolved = 0
+        resolved = 0  # and profiles read: work done
         due = time.monotonic() - self._last_auto_resolve >= AUTO_RESOLVE_EVERY
         if due and self._scheduler.acquire(blocking=False):  # one thread at a time
             try:
                 self._last_auto_resolve = time.monotonic()
                 resolved = autoresolve.run_due(self.clock())
                 stranded.note_due(self.clock())
+                resolved += profiles.fetch_spare()
                 if self._leadership.shares_work:
                     self._release_orphans()
                 sqlite.checkpoint(db.engine)
