@@ -76,7 +76,25 @@ def test_status_shows_the_domain_and_the_agents_full_name(runner, good, freshcha
     assert good["signature_check"] == "off (no public key saved)"
     assert good["last_webhook"] == "never"
     assert good["last_api_error"] == "none"
+    assert good["backlog"] == "none: nobody is waiting for the AI"
     assert freshchat.token not in "".join(good.values())
+
+
+def test_status_says_how_long_a_backlog_takes(app, runner):
+    from datetime import timedelta
+
+    from opencx_bridge.extensions import db
+    from opencx_bridge.store.models import Event, utcnow
+
+    with app.app_context():
+        for number in range(30):
+            db.session.add(Event(action="message_create", conversation_id=f"c{number}",
+                                 dedup_key=f"k{number}", payload="{}",
+                                 received_at=utcnow() - timedelta(minutes=2)))
+        db.session.commit()
+    assert status(runner)["backlog"] == (
+        "30 conversation(s) waiting for the AI, the oldest wrote 2 min ago; about 2 min to "
+        "clear at 20.0 conversation(s) a minute")
 
 
 def test_status_before_any_connection(runner):

@@ -28,8 +28,8 @@ def test_new_conversations_wait_in_the_order_they_wrote(app, flow):
     first = found.rows[0]
     assert (first.events, first.replies, first.session_id) == (2, 0, None)
     assert first.preview == "question 0"
-    assert found.per_minute == 15  # nothing measured yet: 60 calls a minute at 4 a chat
-    assert found.eta_seconds(found.rows[2]) == 12
+    assert found.per_minute == 20  # nothing measured yet: 60 calls a minute at 3 a chat
+    assert found.eta_seconds(found.rows[2]) == 9
 
 
 def test_processed_conversations_leave_the_queue_and_set_the_pace(app, flow, standin):
@@ -72,7 +72,7 @@ def test_the_inbox_shows_the_queue_with_counts(app, flow, admin):
     html = admin.get("/?status=waiting").get_data(as_text=True)
     assert html.count("<tr data-conversation=") == 4
     assert '<span class="count" data-count="waiting">4</span>' in html
-    assert "burst 0" in html and "about 4 s" in html
+    assert "burst 0" in html and "about 3 s" in html
     front = admin.get("/").get_data(as_text=True)
     assert "4 conversation(s) waiting for the AI" in front
     flow.run()

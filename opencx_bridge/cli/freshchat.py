@@ -12,7 +12,8 @@ from flask.cli import with_appcontext
 from opencx_bridge.freshchat.account import ConnectError, ConnectRequest
 from opencx_bridge.outbox import api_calls
 from opencx_bridge.scheduler import checks, diagnostics
-from opencx_bridge.store import integration
+from opencx_bridge.store import integration, queue, settings
+from opencx_bridge.store.models import utcnow
 from opencx_bridge.store.secrets_box import SecretUnreadable
 
 
@@ -99,6 +100,7 @@ def status() -> None:
         "last_webhook": checks.when(row.last_webhook_at),
         "last_api_error": (f"{row.last_api_error} ({checks.when(row.last_api_error_at)})"
                            if row.last_api_error else "none"),
+        "backlog": _backlog_text(),
     }
     for key, value in lines.items():
         click.echo(f"{key}: {value}")
@@ -116,6 +118,20 @@ def doctor() -> None:
             click.echo(f"  fix: {check.fix}")
     if checks.failed(results):
         raise SystemExit(1)
+
+
+def _backlog_text() -> str:
+    """Who waits for the AI, and when the queue clears at the recent pace."""
+    now = utcnow()
+    waiting = queue.waiting(now, settings.get("freshchat_rate_limit_per_minute"), limit=1)
+    if not waiting.total:
+        return "none: nobody is waiting for the AI"
+    oldest = waiting.rows[0].since
+    clears = checks.clears_in(waiting.total / waiting.per_minute * 60) \
+        if waiting.per_minute > 0 else "unknown"
+    return (f"{waiting.total} conversation(s) waiting for the AI, the oldest wrote "
+            f"{checks.ago(now, oldest)}; about {clears} to clear at "
+            f"{waiting.per_minute:.1f} conversation(s) a minute")
 
 
 def _status_text(status: str) -> str:

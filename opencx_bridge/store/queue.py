@@ -16,7 +16,7 @@ from opencx_bridge.store.models import ChatSession, Event, OutboxItem
 from opencx_bridge.store.sessions import COUNT_CAP
 
 RATE_SPAN = timedelta(minutes=5)  # the current pace is measured over this
-CALLS_PER_CONVERSATION = 4  # a guess for the pace before anything was measured
+CALLS_PER_CONVERSATION = 3  # the pace before anything was measured: claim, read, reply
 MOST = 5000  # conversations looked at; a longer queue is counted, not ranked
 
 
@@ -43,7 +43,7 @@ class Queue:
 
 def pace(now: datetime, rate_limit_per_minute: int) -> float:
     """Conversations handled per minute lately (events processed); before any, what the
-    plan's rate limit allows at about four calls a conversation."""
+    plan's rate limit allows at three calls a conversation."""
     done = db.session.scalar(
         select(func.count(func.distinct(Event.conversation_id)))
         .where(Event.status != "pending", Event.processed_at >= now - RATE_SPAN)) or 0
