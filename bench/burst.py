@@ -142,6 +142,9 @@ def main() -> None:
               f"p50 {p50:.1f} s, p95 {p95:.1f} s, max {worst:.1f} s"
               + (f"  (= {p50 * scale / 60:.2f} / {p95 * scale / 60:.2f} / "
                  f"{worst * scale / 60:.2f} min at a 60 s window)" if scale != 1 else ""))
+        marks = sorted({0, *range(9, args.chats, 10), args.chats - 1})
+        print("  by arrival: " + ", ".join(
+            f"#{n + 1} {waits[n]:.0f} s" for n in marks if waits[n] is not None))
         print(f"  median within 2 min: {verdict(p50 * scale <= 120)}; every one within "
               f"3.5 min: {verdict(worst * scale <= 210 and len(answered) == args.chats)}")
 

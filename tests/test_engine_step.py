@@ -339,9 +339,9 @@ def test_a_new_conversation_costs_three_calls_and_a_follow_up_one(flow, standin)
     cid = flow.conversation(email="count@example.com")
     flow.customer_says(cid, "where is my parcel?")
     flow.run()
+    flow.spare_budget()  # the profile, when the budget has room (after): once per user
     assert calls_of(standin, cid) == [("GET", "conversation"), ("PUT", "conversation"),
-                                      ("POST", "messages")]
-    flow.spare_budget()  # the profile, when the budget has room: once per user
+                                      ("POST", "messages"), ("GET", "users")]
     before = len(standin.calls)
     flow.customer_says(cid, "and when will it arrive?")
     flow.run()
@@ -351,16 +351,26 @@ def test_a_new_conversation_costs_three_calls_and_a_follow_up_one(flow, standin)
 
 def test_a_handoff_costs_its_writes_and_one_profile_read(flow, standin):
     cid = flow.conversation(email="Human.Wanted@Example.com")
-    flow.customer_says(cid, "hello")
-    flow.run()  # claimed and answered, the profile not read yet
-    before = len(standin.calls)
     flow.customer_says(cid, "I want to talk to a human")
     flow.run()
     flow.spare_budget()
-    calls = calls_of(standin, cid, before)
-    writes = [c for c in calls if c[0] in ("POST", "PUT")]
-    assert writes == [("POST", "messages"), ("POST", "messages"), ("PUT", "conversation")]
-    assert [c for c in calls if c[0] == "GET"] == [("GET", "users")]
+    calls = calls_of(standin, cid)
+    # a new conversation: its one read; then the profile the note needs, the message, the note
+    # (nothing to unassign: the AI never claimed it)
+    assert calls == [("GET", "conversation"), ("GET", "users"), ("POST", "messages"),
+                     ("POST", "messages")]
     [note] = [m for m in standin.messages(cid) if m["message_type"] == "private"]
     text = note["message_parts"][0]["text"]["content"]
     assert "human.wanted@example.com" in text and "Casey Customer" in text
+
+
+def test_a_handoff_of_a_claimed_conversation_adds_the_unassign(flow, standin):
+    cid = flow.conversation(email="later@example.com")
+    flow.customer_says(cid, "hello")
+    flow.run()
+    flow.spare_budget()  # the profile is known by now
+    before = len(standin.calls)
+    flow.customer_says(cid, "I want to talk to a human")
+    flow.run()
+    assert calls_of(standin, cid, before) == [("POST", "messages"), ("POST", "messages"),
+                                              ("PUT", "conversation")]

@@ -157,3 +157,18 @@ def test_a_conversation_whose_head_event_waits_is_not_a_lane_until_due(flow, app
         head.next_attempt_at = utcnow() - timedelta(seconds=1)
         db.session.commit()
         assert worker_module._event_lanes() == [waiting, ready]
+
+
+def test_a_lane_whose_reply_waits_for_its_event_goes_first(app):
+    """Under a backlog the echo of the bridge's own claim must not wait behind every newer
+    chat's first read: the reply it holds back is what a customer waits for."""
+    from opencx_bridge.store.models import OutboxItem
+
+    with app.app_context():
+        for cid in ("older-chat", "claimed-chat"):
+            db.session.add(Event(action="message_create", conversation_id=cid,
+                                 dedup_key=f"k-{cid}", payload="{}", status="pending"))
+        db.session.add(OutboxItem(conversation_id="claimed-chat", kind="reply", body="{}",
+                                  idempotency_key="event:1:1"))
+        db.session.commit()
+        assert worker_module._event_lanes() == ["claimed-chat", "older-chat"]

@@ -22,7 +22,7 @@ from opencx_bridge.extensions import WORKER, db
 from opencx_bridge.outbox import delivery
 from opencx_bridge.scheduler import autoresolve, freshchat_check, profiles, prune, stranded
 from opencx_bridge.store import sqlite
-from opencx_bridge.store.models import Event, utcnow
+from opencx_bridge.store.models import Event, OutboxItem, utcnow
 from opencx_bridge.worker import leadership
 from opencx_bridge.worker.leadership import Leadership
 
@@ -226,14 +226,22 @@ class Worker:
 
 
 def _event_lanes(limit: int = 50) -> list[str | None]:
-    """Conversations whose oldest pending event is due: one told to wait (not connected, a
-    failed read) blocks its lane until then, so nothing in it is worth a look before."""
+    """Conversations whose oldest pending event is due, oldest first: one told to wait (not
+    connected, a failed read) blocks its lane until then, so nothing in it is worth a look
+    before. A conversation whose reply is held until its newer event is read (most often
+    the echo of the bridge's own claim) goes first: that event costs no call and lets a
+    customer's reply go out, instead of waiting behind every newer chat's first read."""
     due = or_(Event.next_attempt_at.is_(None), Event.next_attempt_at <= utcnow())
     query = (select(Event.conversation_id).where(Event.status == "pending")
              .group_by(Event.conversation_id).having(func.min(Event.id).in_(
                  select(Event.id).where(Event.status == "pending", due)))
              .order_by(func.min(Event.id)).limit(limit))
-    return list(db.session.scalars(query))
+    lanes = list(db.session.scalars(query))
+    held = set(db.session.scalars(
+        select(OutboxItem.conversation_id).where(OutboxItem.status == "pending",
+                                                 OutboxItem.kind == "reply",
+                                                 OutboxItem.conversation_id.in_(lanes))))
+    return sorted(lanes, key=lambda cid: cid not in held)  # stable: oldest first otherwise
 
 
 # app integration ---------------------------------------------------------------------------
