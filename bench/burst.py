@@ -17,6 +17,7 @@ time to first reply p50/p95/max.
 from __future__ import annotations
 
 import argparse
+import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -24,6 +25,8 @@ from concurrent.futures import ThreadPoolExecutor
 import requests
 from common import Bench, machine, percentile, verdict
 from end_to_end import TimedStandin
+
+from opencx_bridge.outbox.pacing import bucket_shape
 
 QUESTIONS = ("How long does shipping take?", "How do I reset my password?",
              "What are your opening hours?", "How do I return an item and get a refund?")
@@ -37,6 +40,54 @@ def send(bench: Bench, cid: str, text: str, http: requests.Session) -> float:
         "Content-Type": "application/json", "X-Freshchat-Signature": signature})
     answer.raise_for_status()
     return started
+
+
+PASSWORD = "bench password 1234"
+
+
+def dashboard(bench: Bench) -> requests.Session:
+    """A signed-in admin's browser session on the bridge."""
+    bench.bridge.cli("users", "create", "bench@example.test", "--role", "admin",
+                     "--password", PASSWORD)
+    http = requests.Session()
+    page = http.get(bench.bridge.url + "/login", timeout=10).text
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    http.post(bench.bridge.url + "/login", timeout=10, data={
+        "email": "bench@example.test", "password": PASSWORD, "csrf_token": token})
+    return http
+
+
+class Watcher(threading.Thread):
+    """While the burst is served: when the inbox first shows every chat as waiting, how
+    long the Diagnostics page takes, and when its processing_backlog check warns."""
+
+    def __init__(self, bench: Bench, http: requests.Session, chats: int):
+        super().__init__(daemon=True)
+        self.url, self.http, self.chats = bench.bridge.url, http, chats
+        self.started = time.perf_counter()
+        self.all_waiting_after: float | None = None
+        self.diagnostics_ms: list[float] = []
+        self.warned_after: float | None = None
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        next_diagnostics = 0.0
+        while not self.done.is_set():
+            now = time.perf_counter() - self.started
+            if self.all_waiting_after is None:
+                page = self.http.get(self.url + "/?status=waiting", timeout=30).text
+                found = re.search(r'data-count="waiting">(\d+)', page)
+                if found and int(found.group(1)) >= self.chats:
+                    self.all_waiting_after = now
+            if now >= next_diagnostics:
+                begun = time.perf_counter()
+                page = self.http.get(self.url + "/diagnostics", timeout=30).text
+                self.diagnostics_ms.append((time.perf_counter() - begun) * 1000)
+                row = re.search(r'id="check-processing_backlog" class="check (\w+)"', page)
+                if row and row.group(1) == "warn" and self.warned_after is None:
+                    self.warned_after = now
+                next_diagnostics = now + 5
+            self.done.wait(0.2)
 
 
 def calls_of(st, cid: str, since: float = 0.0) -> list[dict]:
@@ -97,7 +148,9 @@ def main() -> None:
             local.http = http
             return send(bench, cids[n], texts[n], http)
 
+        watcher = Watcher(bench, dashboard(bench), args.chats)
         first_call = time.time()
+        watcher.start()
         with ThreadPoolExecutor(max_workers=8) as pool:
             sent = list(pool.map(one, range(args.chats)))
         deadline = time.monotonic() + 10 * args.window + 60
@@ -107,6 +160,8 @@ def main() -> None:
             waits.append(None if reply is None else reply[0] - sent[n])
         bench.bridge.catch_up(5 * args.window)  # notes and the rest
         backlog_end = time.time()
+        watcher.done.set()
+        watcher.join(30)
         burst_calls = {cid: calls_of(st, cid) for cid in cids}
 
         follow = [cid for n, cid in enumerate(cids[: args.chats - args.handoffs])
@@ -120,6 +175,14 @@ def main() -> None:
         rejected = st.rejected_429
 
     answered = [w for w in waits if w is not None]
+    shown = watcher.all_waiting_after
+    print(f"\ninbox: every chat shown as waiting {shown:.1f} s after the first webhook"
+          if shown is not None else "\ninbox: never showed every chat as waiting")
+    slowest = max(watcher.diagnostics_ms, default=float("nan"))
+    print(f"diagnostics page during the burst: {len(watcher.diagnostics_ms)} loads, slowest "
+          f"{slowest:.0f} ms ({verdict(slowest < 1000)} < 1 s); processing_backlog warned "
+          + (f"{watcher.warned_after:.0f} s in" if watcher.warned_after is not None
+             else "never (it warns once the oldest event waited a minute)"))
     new = [burst_calls[c] for n, c in enumerate(cids) if n < args.chats - args.handoffs]
     handed = [burst_calls[c] for n, c in enumerate(cids) if n >= args.chats - args.handoffs]
     print("\ncalls per conversation (stand-in's log):")
@@ -142,6 +205,15 @@ def main() -> None:
               f"p50 {p50:.1f} s, p95 {p95:.1f} s, max {worst:.1f} s"
               + (f"  (= {p50 * scale / 60:.2f} / {p95 * scale / 60:.2f} / "
                  f"{worst * scale / 60:.2f} min at a 60 s window)" if scale != 1 else ""))
+        # The ceiling: first come, first served at 3 calls before each first reply, the
+        # bucket's burst at once and then its refill rate (outbox/pacing.py).
+        burst, refill = bucket_shape(args.rate_limit)
+        ideal = sorted(max(0.0, 3 * k - burst) / (refill / args.window)
+                       for k in range(1, args.chats + 1))
+        i50, imax = percentile(ideal, 50), ideal[-1]
+        print(f"  the ceiling (first come, first served, 3 calls each, the bucket's rate): "
+              f"p50 {i50:.1f} s, max {imax:.1f} s; measured/ceiling: p50 {p50 / i50:.2f}×, "
+              f"max {worst / imax:.2f}×")
         marks = sorted({0, *range(9, args.chats, 10), args.chats - 1})
         print("  by arrival: " + ", ".join(
             f"#{n + 1} {waits[n]:.0f} s" for n in marks if waits[n] is not None))

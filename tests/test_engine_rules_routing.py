@@ -209,3 +209,17 @@ def test_unknown_actions_are_ignored():
     decision = decide(event("unknown_action"), fresh(), AUTO, NAMES)
     assert decision.outcome == "ignore"
     assert decision.actions == ()
+
+
+def test_answer_later_keeps_the_question_and_the_claim():
+    from opencx_bridge.engine.rules.routing import answer_later
+    from opencx_bridge.engine.rules.types import Assign, Decision, ReplyToCustomer, SessionState
+
+    decision = Decision(SessionState(assigned_agent_id="ai"), "act", "auto: claimed",
+                        (Assign("ai"), ReplyToCustomer("hi")))
+    later = answer_later(decision)
+    assert later.actions == (Assign("ai"),)
+    assert later.state.pending_question == "hi"
+    assert later.reason.endswith("answered together with the next message")
+    untouched = Decision(SessionState(), "skip", "resolved")
+    assert answer_later(untouched) is untouched

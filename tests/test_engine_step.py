@@ -374,3 +374,35 @@ def test_a_handoff_of_a_claimed_conversation_adds_the_unassign(flow, standin):
     flow.run()
     assert calls_of(standin, cid, before) == [("POST", "messages"), ("POST", "messages"),
                                               ("PUT", "conversation")]
+
+
+class RecordingResponder:
+    def __init__(self):
+        self.questions = []
+
+    def respond(self, question, history):
+        self.questions.append(question)
+        return Answer(text="All three answered.", confidence=1.0)
+
+
+def test_a_burst_of_short_messages_gets_one_reply_after_the_quiet_time(app, client, standin,
+                                                                      connected, runner):
+    assert runner.invoke(args=["settings", "set", "reply_debounce_seconds", "3"]).exit_code == 0
+    responder = RecordingResponder()
+    flow = Flow(app, client, standin, connected, responder=responder)
+    cid = flow.conversation()
+    for text in ("hi", "my parcel", "it has not arrived"):
+        flow.customer_says(cid, text)
+    flow.run()
+    assert flow.replies(cid) == []  # quiet for 3 s after each message first
+    with app.app_context():
+        for row in db.session.scalars(select(Event)):
+            row.received_at -= timedelta(seconds=10)
+            row.next_attempt_at = None
+        db.session.commit()
+    flow.run()
+    assert len(flow.replies(cid)) == 1
+    assert responder.questions == ["hi\nmy parcel\nit has not arrived"]
+    with app.app_context():
+        reasons = [e.summary for e in timeline.entries(cid) if e.kind == "decision"]
+    assert sum("answered together with the next message" in r for r in reasons) == 2

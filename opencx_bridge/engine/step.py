@@ -16,7 +16,7 @@ from sqlalchemy import select
 from opencx_bridge.ai import Responder
 from opencx_bridge.engine import failures, replies, writes
 from opencx_bridge.engine.gather import Facts, gather, profile
-from opencx_bridge.engine.rules import ReplyToCustomer, decide
+from opencx_bridge.engine.rules import ReplyToCustomer, decide, routing
 from opencx_bridge.engine.rules import types as engine
 from opencx_bridge.extensions import db
 from opencx_bridge.freshchat import errors
@@ -96,6 +96,11 @@ def _process_event(event: Event, conversation_id: str | None, responder: Respond
             timeline.add(conversation_id, "skip", why, {"event_id": event.id})
         db.session.commit()
         return True
+    quiet_until = _debounced_until(event, parsed)
+    if quiet_until is not None and quiet_until > now:
+        event.next_attempt_at = quiet_until  # not a failure: no attempt counted
+        db.session.commit()
+        return False
     creds = integration.credentials()
     if creds is None:
         _postpone(event, NOT_CONNECTED_RETRY, "not connected to Freshchat")
@@ -129,6 +134,8 @@ def _process(event: Event, parsed: ParsedEvent, creds, job, responder: Responder
                             reopen_returns_to_ai=settings.get("reopen_returns_to_ai"),
                             takeover_assigns_rep=settings.get("takeover_assigns_rep"))
     decision = decide(parsed, _state(session, parsed, facts, rules), rules, facts.names)
+    if settings.get("reply_debounce_seconds") and _customer_wrote_again(event):
+        decision = routing.answer_later(decision)
     plans = {index: replies.plan(action.question, session, responder, now)
              for index, action in enumerate(decision.actions)
              if isinstance(action, ReplyToCustomer)}  # outside any write: may be slow
@@ -156,6 +163,25 @@ def _bridge_event(event: Event) -> ParsedEvent | None:
         return None
     return ParsedEvent(action=event.action, kind="return_to_ai", actor_type="agent",
                        actor_id=None, action_time=None, conversation_id=event.conversation_id)
+
+
+def _debounced_until(event: Event, parsed: ParsedEvent) -> datetime | None:
+    """A customer's message is read reply_debounce_seconds after it came (None: at once)."""
+    seconds = settings.get("reply_debounce_seconds")
+    message = parsed.message
+    if not seconds or parsed.kind != "message" or message is None or \
+            (message.actor_type or parsed.actor_type or "").lower() != "user":
+        return None
+    return event.received_at + timedelta(seconds=seconds)
+
+
+def _customer_wrote_again(event: Event) -> bool:
+    """A newer message of the conversation is waiting (the customer's next words, or a
+    rep's, whose event then decides)."""
+    return db.session.scalar(
+        select(Event.id).where(Event.conversation_id == event.conversation_id,
+                               Event.status == "pending", Event.id > event.id,
+                               Event.action == "message_create").limit(1)) is not None
 
 
 def _stale(parsed: ParsedEvent, received_at: datetime) -> bool:

@@ -148,6 +148,10 @@ SPECS: dict[str, Spec] = {spec.key: spec for spec in (
     Spec("reopen_returns_to_ai", True, boolean,
          "a conversation reopened in Freshchat goes back to the AI (else it stays with humans)",
          "routing"),
+    Spec("reply_debounce_seconds", 0.0, number_in(0, 60, low_inclusive=True),
+         "the AI waits this long after a customer's message and answers the messages that "
+         "came meanwhile together, once (0 = answer each at once; 2-3 s suits customers who "
+         "write in short bursts)", "handoff"),
     Spec("reopen_window_hours", 72.0, number_in(0, 24 * 365),
          "a conversation the AI resolved counts as AI-resolved on the overview only if the "
          "customer did not reopen it within this many hours", "resolution"),

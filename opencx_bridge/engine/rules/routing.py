@@ -172,3 +172,16 @@ def _reopen(event: Event, state: SessionState, settings: Settings) -> Decision:
     reason = "reopened in Freshchat; reopen_returns_to_ai is off, so humans keep it"
     return Decision(replace(state, status=HANDED_OFF, handoff_reason=reason,
                             assigned_agent_id=assigned), "record", reason)
+
+
+def answer_later(decision: Decision) -> Decision:
+    """The customer wrote again before this message was answered: no reply now; the
+    question stays pending, and the next message's decision answers both together."""
+    questions = [a.question for a in decision.actions if isinstance(a, ReplyToCustomer)]
+    if not questions:
+        return decision
+    rest = tuple(a for a in decision.actions if not isinstance(a, ReplyToCustomer))
+    waiting = replace(decision.state, pending_question="\n".join(questions))
+    return replace(decision, state=waiting, actions=rest,
+                   reason=f"{decision.reason}; the customer wrote again: answered together "
+                          "with the next message")
