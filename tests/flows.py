@@ -68,11 +68,14 @@ class Flow:
             db.session.commit()
 
     def spare_budget(self) -> None:
-        """The rate budget refills in full (as after a quiet moment) and the worker runs:
-        the reads that wait for spare budget (customers' profiles) are made now."""
+        """A quiet moment: the rate budget refills in full, the last webhook is a while
+        ago, and the worker runs: the reads that wait for spare budget (customers'
+        profiles) are made now."""
         for _ in range(50):  # one read per full bucket: one user each round
             with self.app.app_context():
                 db.session.execute(db.update(RateBucket).values(updated=0.0))
+                for event in db.session.scalars(db.select(Event)):
+                    event.received_at -= timedelta(minutes=1)
                 db.session.commit()
                 missing = db.session.scalar(db.select(db.func.count(ChatSession.id)).where(
                     ChatSession.contact_id.is_(None), ChatSession.freshchat_user_id.is_not(None)))

@@ -3,11 +3,14 @@
 A reply does not need the customer's name or email, so the engine does not read the
 profile before answering (a handoff note reads it, engine/step.py). This job fills in the
 contact of the other sessions afterwards, one user at a time, only from a full budget
-bucket and only while no customer is waiting: the dashboard's contact column is the
-last thing a backlog should pay for. Each Freshchat user is read once.
+bucket, only while no customer is waiting and no webhook came in the last few seconds:
+the dashboard's contact column is the last thing a backlog should pay for. Each
+Freshchat user is read once.
 """
 
 from __future__ import annotations
+
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
 
@@ -15,16 +18,17 @@ from opencx_bridge.extensions import db
 from opencx_bridge.freshchat import errors
 from opencx_bridge.outbox import api_calls
 from opencx_bridge.store import contacts, integration, queue
-from opencx_bridge.store.models import ChatSession
+from opencx_bridge.store.models import ChatSession, Event, utcnow
 
 BATCH = 5  # users per pass (a pass runs every second while the worker is idle)
+QUIET = timedelta(seconds=3)  # no webhook for this long: customers are not writing now
 
 
 def fetch_spare(batch: int = BATCH) -> int:
     """Read the profiles of up to `batch` users whose sessions have no contact; returns
     how many were linked."""
     creds = integration.credentials()
-    if creds is None or api_calls.delivery_paused() or queue.count():
+    if creds is None or api_calls.delivery_paused() or queue.count() or _busy(utcnow()):
         return 0
     newest = func.max(ChatSession.id)
     users = list(db.session.execute(  # newest first: the sessions people look at now
@@ -54,3 +58,10 @@ def fetch_spare(batch: int = BATCH) -> int:
             db.session.commit()
             linked += 1
     return linked
+
+
+def _busy(now: datetime) -> bool:
+    """A webhook came a moment ago: chats are under way, and a read now would only take
+    the database's attention from them."""
+    last = db.session.scalar(select(Event.received_at).order_by(Event.id.desc()).limit(1))
+    return last is not None and now - last < QUIET
