@@ -10,7 +10,7 @@ from sqlalchemy.exc import OperationalError
 
 from opencx_bridge.extensions import db
 from opencx_bridge.freshchat.signature import generate_private_key, sign
-from opencx_bridge.store.models import DedupKey, Event, TimelineEntry
+from opencx_bridge.store.models import DedupKey, Event, RefusedWebhook, TimelineEntry
 
 FIXTURES = Path(__file__).parent / "fixtures" / "freshchat"
 
@@ -274,6 +274,35 @@ def test_an_id_longer_than_any_freshchat_id_is_refused_not_retried(app, post, fi
     assert response.status_code == 400
     assert "longer than 255 characters" in response.json["error"]
     assert stored(app) == []
+
+
+def refusals(app) -> list[tuple[int, str]]:
+    with app.app_context():
+        rows = db.session.scalars(select(RefusedWebhook).order_by(RefusedWebhook.id))
+        return [(row.status, row.reason) for row in rows]
+
+
+def test_each_refusal_is_kept_with_its_reason_for_diagnostics(app, post):
+    payload = json.loads(fixture_bytes("message_create_user"))
+    payload["data"]["message"]["conversation_id"] = "x" * 256
+    raw = json.dumps(payload).encode()
+    answers = [post(raw).status_code, post(raw, signature=None).status_code,
+               post(b"x" * (2 * 1024 * 1024), signature=None).status_code]
+    assert answers == [400, 401, 413]
+    assert [status for status, _ in refusals(app)] == [400, 401, 413]
+    assert refusals(app)[0][1] == ("conversation id longer than 255 characters: "
+                                   "not a Freshchat id")
+    assert post(fixture_bytes("message_create_user")).status_code == 200
+    assert len(refusals(app)) == 3  # an accepted webhook adds none
+
+
+def test_a_refusal_the_database_cannot_keep_is_still_a_refusal(app, post, monkeypatch):
+    from opencx_bridge.intake import accept
+
+    def broken(*_):
+        raise OperationalError("INSERT", {}, Exception("disk I/O error"))
+    monkeypatch.setattr(accept, "record_refusal", broken)
+    assert post(b"{not json").status_code == 400  # not 503: Freshchat would retry it
 
 
 def test_the_bridges_own_return_to_ai_event_cannot_come_in_as_a_webhook(app, post):

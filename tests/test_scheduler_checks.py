@@ -11,13 +11,14 @@ from opencx_bridge.extensions import db
 from opencx_bridge.scheduler import checks as d
 from opencx_bridge.scheduler import freshchat_check
 from opencx_bridge.scheduler.diagnostics import dedup_stats, gather
-from opencx_bridge.scheduler.prune import prune_dedup_keys
+from opencx_bridge.scheduler.prune import prune_dedup_keys, prune_refused_webhooks
 from opencx_bridge.store import timeline
 from opencx_bridge.store.models import (
     DedupKey,
     Event,
     Integration,
     OutboxItem,
+    RefusedWebhook,
     Setting,
     TimelineEntry,
     utcnow,
@@ -92,6 +93,20 @@ RULES = {
     "stale_webhook_url: long ago": (d.stale_webhook_url, {
         "revoked_hits": 3, "revoked_last_hit_at": hours_ago(24 * 9)}, "ok",
         "none in the last 7 days"),
+    "refused_webhooks: none": (d.refused_webhooks, {}, "ok", "no webhook was refused"),
+    "refused_webhooks: a wrong key": (d.refused_webhooks, {
+        "refused_recent": 4, "refused_last_at": NOW - timedelta(minutes=2),
+        "refused_last_status": 401, "refused_last_reason": "signature does not verify"},
+        "fail", "4 webhook(s) refused in the last 24 hours, the last 2 min ago with 401: "
+        "signature does not verify"),
+    "refused_webhooks: a wrong key, then accepted": (d.refused_webhooks, {
+        "refused_recent": 1, "refused_last_at": NOW - timedelta(minutes=5),
+        "refused_last_status": 401, "refused_last_reason": "no signature"}, "warn", "401"),
+    "refused_webhooks: a body": (d.refused_webhooks, {
+        "refused_recent": 1, "refused_last_at": NOW - timedelta(hours=2),
+        "refused_last_status": 400,
+        "refused_last_reason": "conversation id longer than 255 characters"}, "warn",
+        "with 400: conversation id longer than 255 characters"),
     "routing: auto": (d.routing, {"skipped_recent": 5}, "ok", "auto handle all"),
     "routing: assigned-only, nothing skipped": (d.routing, {
         "assigned_only": True, "skipped_total": 2}, "ok", "0 chat(s) skipped in the last 24 h "
@@ -135,8 +150,8 @@ def test_every_check_runs_in_the_documented_order():
     checks = d.run_checks(facts())
     assert [c.id for c in checks] == [
         "credentials", "default_agent", "agent_name", "webhook_traffic", "resolution_events",
-        "stale_webhook_url", "routing", "token", "delivery_backlog", "processing_backlog",
-        "failed_events", "stranded"]
+        "stale_webhook_url", "refused_webhooks", "routing", "token", "delivery_backlog",
+        "processing_backlog", "failed_events", "stranded"]
     assert not d.failed(checks)
     assert d.failed([*checks, d.Check("x", "fail", "m", "f")])
 
@@ -267,6 +282,22 @@ def test_dedup_stats_and_the_recorded_prune(app):
     assert after.last_prune_at >= now
     assert stored["removed"] == 1
 
+
+
+def test_refusals_are_counted_for_a_day_and_forgotten_after_a_week(app):
+    now = utcnow()
+    with app.app_context():
+        for hours, status, reason in ((24 * 8, 401, "old"), (30, 400, "yesterday"),
+                                      (1, 400, "not JSON"), (0.1, 401, "no signature")):
+            db.session.add(RefusedWebhook(at=now - timedelta(hours=hours), status=status,
+                                          reason=reason))
+        db.session.commit()
+        found = gather(now)
+        assert prune_refused_webhooks(now) == 1
+        assert db.session.query(RefusedWebhook).count() == 3
+    assert (found.refused_recent, found.refused_last_status) == (2, 401)
+    assert found.refused_last_reason == "no signature"
+    assert found.refused_last_at == now - timedelta(hours=0.1)
 
 
 def test_no_event_waiting_is_fine():

@@ -12,8 +12,8 @@ from opencx_bridge.scheduler.prune import prune_dedup_keys
 from opencx_bridge.store.models import DedupKey, Event, TimelineEntry, utcnow
 
 CHECK_IDS = ["credentials", "default_agent", "agent_name", "webhook_traffic",
-             "resolution_events", "stale_webhook_url", "routing", "token", "delivery_backlog",
-             "processing_backlog", "failed_events", "stranded"]
+             "resolution_events", "stale_webhook_url", "refused_webhooks", "routing", "token",
+             "delivery_backlog", "processing_backlog", "failed_events", "stranded"]
 
 
 def worker_asks(app):

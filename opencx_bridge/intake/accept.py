@@ -23,7 +23,15 @@ from opencx_bridge.freshchat.events import (
     message_id_of,
 )
 from opencx_bridge.store import settings, sqlite, timeline
-from opencx_bridge.store.models import ID_LENGTH, DedupKey, Event, Integration, Setting, utcnow
+from opencx_bridge.store.models import (
+    ID_LENGTH,
+    DedupKey,
+    Event,
+    Integration,
+    RefusedWebhook,
+    Setting,
+    utcnow,
+)
 
 LAST_SEEN_PRECISION = timedelta(seconds=10)
 
@@ -53,6 +61,11 @@ _WEBHOOK_KEYS = select(_integration.c.webhook_token_digest,
                        _integration.c.webhook_public_key).where(_integration.c.id == 1)
 
 
+_INSERT_REFUSAL = RefusedWebhook.__table__.insert().values(
+    at=bindparam("at"), status=bindparam("status"), reason=bindparam("reason"))
+REASON_LENGTH = 500  # the reasons are ours; a cap keeps a quoted id from growing the row
+
+
 class WebhookKeys(NamedTuple):
     token_digest: str | None
     public_key: str | None
@@ -68,6 +81,14 @@ def store(connection: Connection, payload: dict, raw: bytes, retry_count: int | 
     """Return 'accepted', 'duplicate' or 'ignored', committed on `connection`."""
     with sqlite.write_first(connection):
         return _store(connection, payload, raw, retry_count)
+
+
+def record_refusal(connection: Connection, status: int, reason: str) -> None:
+    """A refused webhook, committed on `connection`: diagnostics count them by reason."""
+    with sqlite.write_first(connection):
+        connection.execute(_INSERT_REFUSAL, {"at": utcnow(), "status": status,
+                                             "reason": reason[:REASON_LENGTH]})
+        connection.commit()
 
 
 def _store(connection: Connection, payload: dict, raw: bytes, retry_count: int | None) -> str:

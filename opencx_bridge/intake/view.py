@@ -1,6 +1,7 @@
 """POST /webhooks/freshchat/<token>: verify, store, acknowledge. Nothing else.
 
 Order of checks: token (404), size (413), signature (401), body (400), store (200/503).
+A 413, 401 or 400 is kept with its reason (a row in refused_webhook) for diagnostics.
 """
 
 from __future__ import annotations
@@ -44,18 +45,18 @@ def freshchat(token: str):
 
 def _verified(connection: Connection, keys: accept.WebhookKeys):
     """Answer a request to the current URL: 413, 401, 400, or stored and 200."""
-    raw, problem = _read_body()
-    if problem:
-        return problem
+    raw, too_large = _read_body()
+    if too_large:
+        return _refused(connection, 413, too_large)
     if keys.public_key:
         try:
             verify(raw, request.headers.get("X-Freshchat-Signature"), _public_key(keys.public_key))
         except (SignatureError, InvalidPublicKey) as exc:
-            return _error(401, str(exc))
+            return _refused(connection, 401, str(exc))
     try:
         payload = accept.parse_body(raw)
     except ValueError as exc:
-        return _error(400, str(exc))
+        return _refused(connection, 400, str(exc))
     status = accept.store(connection, payload, raw, _retry_count())
     worker = current_app.extensions.get(WORKER)  # threads here, or the worker process
     if worker is not None:
@@ -71,19 +72,26 @@ def _unknown_url(token: str):
     return _error(404, "unknown webhook URL: copy the current one from the bridge settings")
 
 
-def _read_body() -> tuple[bytes, object]:
+def _refused(connection: Connection, status: int, reason: str):
+    """Say no to Freshchat, and keep the reason for diagnostics (which only we can see)."""
+    try:
+        accept.record_refusal(connection, status, reason)
+    except SQLAlchemyError:  # the answer stays the refusal: a 503 would ask for retries
+        current_app.logger.exception("refused webhook not recorded: database error")
+    return _error(status, reason)
+
+
+def _read_body() -> tuple[bytes, str | None]:
+    """The body, or why it is too large to read."""
     limit = int(current_app.config["MAX_WEBHOOK_BYTES"])
+    too_large = f"body larger than {limit} bytes"
     if request.content_length is not None and request.content_length > limit:
-        return b"", _too_large(limit)
+        return b"", too_large
     request.max_content_length = limit
     try:
         return request.get_data(cache=True), None
     except RequestEntityTooLarge:
-        return b"", _too_large(limit)
-
-
-def _too_large(limit: int):
-    return _error(413, f"body larger than {limit} bytes")
+        return b"", too_large
 
 
 @functools.lru_cache(maxsize=4)

@@ -69,6 +69,10 @@ class Facts:
     resolution_event_seen: bool = False
     revoked_hits: int = 0
     revoked_last_hit_at: datetime | None = None
+    refused_recent: int = 0  # webhooks refused in the last 24 h
+    refused_last_at: datetime | None = None
+    refused_last_status: int | None = None
+    refused_last_reason: str | None = None
     assigned_only: bool = False
     skipped_recent: int = 0  # chats, last 24 h
     skipped_total: int = 0
@@ -203,6 +207,29 @@ def stale_webhook_url(f: Facts) -> Check:
     return Check("stale_webhook_url", OK, f"{message} (none in the last 7 days)")
 
 
+REFUSED_FIXES = {
+    401: (f"the signature does not verify with the saved public key: copy the key again from "
+          f"{WEBHOOKS_IN_FRESHCHAT} into {SETTINGS_PAGE} and run Test & Save"),
+    413: "raise OPENCX_MAX_WEBHOOK_BYTES (the bridge's environment) and restart it",
+}
+REFUSED_BODY_FIX = ("Freshchat will retry these, and they will be refused again: if the "
+                    "reason names a Freshchat field, send the support bundle "
+                    "(/diagnostics) with your report")
+
+
+def refused_webhooks(f: Facts) -> Check:
+    if not f.refused_recent or f.refused_last_at is None:
+        return Check("refused_webhooks", OK, "no webhook was refused in the last 24 hours")
+    message = (f"{f.refused_recent} webhook(s) refused in the last 24 hours, the last "
+               f"{ago(f.now, f.refused_last_at)} with {f.refused_last_status}: "
+               f"{f.refused_last_reason}")
+    fix = REFUSED_FIXES.get(f.refused_last_status or 0, REFUSED_BODY_FIX)
+    accepted_since = f.last_webhook_at is not None and f.last_webhook_at > f.refused_last_at
+    if f.refused_last_status == 401 and not accepted_since:  # every webhook may be refused
+        return Check("refused_webhooks", FAIL, message, fix)
+    return Check("refused_webhooks", WARN, message, fix)
+
+
 def routing(f: Facts) -> Check:
     if not f.assigned_only:
         return Check("routing", OK, "auto handle all incoming chats: the AI claims unassigned "
@@ -307,8 +334,8 @@ def clears_in(seconds: float) -> str:
 
 
 RULES = (credentials, default_agent, agent_name, webhook_traffic, resolution_events,
-         stale_webhook_url, routing, token, delivery_backlog, processing_backlog,
-         failed_events, stranded)
+         stale_webhook_url, refused_webhooks, routing, token, delivery_backlog,
+         processing_backlog, failed_events, stranded)
 
 
 def run_checks(facts: Facts) -> list[Check]:

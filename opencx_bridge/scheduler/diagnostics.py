@@ -28,6 +28,7 @@ from opencx_bridge.store.models import (
     Event,
     Integration,
     OutboxItem,
+    RefusedWebhook,
     RevokedWebhook,
     Setting,
     TimelineEntry,
@@ -55,7 +56,7 @@ def gather(now: datetime | None = None, live: bool = False) -> Facts:
         if kept is not None:
             asked = {**kept[0], "asked_at": kept[1]}
     return Facts(now=now, connected=connected, **_integration_facts(row), **asked,
-                 **_session_facts(), **_webhook_facts(), **_routing_facts(now),
+                 **_session_facts(), **_webhook_facts(now), **_routing_facts(now),
                  **_delivery_facts(now), **_processing_facts(now))
 
 
@@ -95,11 +96,18 @@ def _session_facts() -> dict:
     }
 
 
-def _webhook_facts() -> dict:
+def _webhook_facts(now: datetime) -> dict:
     hits, last = db.session.execute(
         select(func.coalesce(func.sum(RevokedWebhook.hits), 0),
                func.max(RevokedWebhook.last_hit_at))).one()
-    return {"revoked_hits": int(hits), "revoked_last_hit_at": last}
+    refused = _count(select(func.count(RefusedWebhook.id))
+                     .where(RefusedWebhook.at >= now - RECENT))
+    latest = db.session.scalars(select(RefusedWebhook)
+                                .order_by(RefusedWebhook.id.desc()).limit(1)).first()
+    return {"revoked_hits": int(hits), "revoked_last_hit_at": last, "refused_recent": refused,
+            "refused_last_at": latest.at if latest else None,
+            "refused_last_status": latest.status if latest else None,
+            "refused_last_reason": latest.reason if latest else None}
 
 
 def _routing_facts(now: datetime) -> dict:

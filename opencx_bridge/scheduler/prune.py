@@ -1,20 +1,22 @@
-"""Forget dedup keys older than the dedup window, in short transactions."""
+"""Forget dedup keys older than the dedup window, in short transactions, and refused
+webhooks older than a week."""
 
 from __future__ import annotations
 
 import json
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from opencx_bridge.extensions import db
 from opencx_bridge.store import settings, sqlite
-from opencx_bridge.store.models import DedupKey, Setting, utcnow
+from opencx_bridge.store.models import DedupKey, RefusedWebhook, Setting, utcnow
 
 LAST_PRUNE_KEY = "_last_dedup_prune"  # private: not a runtime setting, read by the dedup page
 PRUNE_BATCH = 2000  # keys per transaction: a few ms of SQLite's write lock at a time
+REFUSALS_KEPT = timedelta(days=7)
 PRUNE_PAUSE = 0.005  # seconds between batches: a writer in another process gets its turn
 
 
@@ -37,6 +39,15 @@ def prune_dedup_keys(batch: int = PRUNE_BATCH, pause: float = PRUNE_PAUSE) -> in
             break
         time.sleep(pause)
     _record_prune(removed)
+    return removed
+
+
+def prune_refused_webhooks(now: datetime | None = None) -> int:
+    """Refusals are for diagnostics (the last 24 h): a week is kept, then forgotten."""
+    table = RefusedWebhook.__table__
+    cutoff = (now or utcnow()) - REFUSALS_KEPT
+    removed = db.session.execute(delete(table).where(table.c.at < cutoff)).rowcount or 0
+    db.session.commit()
     return removed
 
 

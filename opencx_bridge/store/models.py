@@ -76,6 +76,16 @@ class RevokedWebhook(db.Model):
     last_hit_at: Mapped[datetime | None]
 
 
+class RefusedWebhook(db.Model):
+    """A webhook the intake refused (signature, body, size), kept a week: diagnostics say
+    what was refused and why, where Freshchat only shows its own retries."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    status: Mapped[int]  # the HTTP status answered: 400, 401 or 413
+    reason: Mapped[str] = mapped_column(Text)
+
+
 class RateBucket(db.Model):
     """The shared Freshchat call budget (see pacing.py); one row per bucket."""
 

@@ -208,6 +208,7 @@ class Worker:
         if now - self._last_housekeeping >= HOUSEKEEPING_EVERY:
             self._last_housekeeping = now
             prune.prune_dedup_keys()
+            prune.prune_refused_webhooks()
         self._ask_freshchat_when_due()
         return resolved > 0
 
