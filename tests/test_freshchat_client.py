@@ -12,7 +12,12 @@ import pytest
 import requests
 
 from opencx_bridge.freshchat import errors
-from opencx_bridge.freshchat.client import CallRecord, FreshchatClient, api_base_for
+from opencx_bridge.freshchat.client import (
+    CallRecord,
+    FreshchatClient,
+    api_base_for,
+    has_next_page,
+)
 from opencx_bridge.standin import Standin
 
 
@@ -181,6 +186,33 @@ def test_iter_agents_stops_on_empty_page_and_at_the_cap() -> None:
 
     with CannedSession(ignores_page) as session:
         assert len(list(FreshchatClient("http://x/v2", "t", session=session).iter_agents())) == 1
+
+
+@pytest.mark.parametrize(("body", "page", "more"), [
+    ({"pagination": {"total_pages": 3}}, 2, True),
+    ({"pagination": {"total_pages": 3}}, 3, False),
+    ({"links": {"next_page": {"href": "/v2/agents?page=2"}}}, 1, True),
+    ({"links": {}}, 1, False),
+    ({"pagination": {"total_items": 250}}, 2, True),  # asked 100 a page: 200 seen of 250
+    ({"pagination": {"total_items": 250}}, 3, False),
+    ({"pagination": {"total_items": 25, "items_per_page": 10}}, 2, True),
+    ({"pagination": {"total_items": 20, "items_per_page": 10}}, 2, False),
+    ({"pagination": {"total_items": True}}, 1, False),
+    ({"pagination": "12"}, 1, False),
+    ({}, 1, False),
+])
+def test_the_next_agents_page_is_seen_in_any_of_the_three_forms(body, page, more):
+    assert has_next_page(body, page, asked_per_page=100) is more
+
+
+def test_iter_agents_walks_pages_that_only_say_how_many_agents_there_are() -> None:
+    def counted(n: int) -> dict[str, Any]:
+        agents = [{"id": f"{n}-{i}"} for i in range(100 if n < 3 else 50)]
+        return {"agents": agents, "pagination": {"total_items": 250}}
+
+    with CannedSession(counted) as session:
+        assert len(list(FreshchatClient("http://x/v2", "t", session=session).iter_agents())) == 250
+        assert len(session.urls) == 3
 
 
 # -- errors ----------------------------------------------------------------------------

@@ -139,20 +139,9 @@ class FreshchatClient:
                 return
             previous_ids = ids
             yield from (a for a in agents if isinstance(a, dict))
-            if not self._has_next_page(body, page):
+            if not has_next_page(body, page, items_per_page):
                 return
         log.warning("iter_agents stopped at the %d page cap", MAX_AGENT_PAGES)
-
-    @staticmethod
-    def _has_next_page(body: dict[str, Any], page: int) -> bool:
-        """Either pagination.total_pages or a links.next_page says there is more."""
-        pagination = body.get("pagination")
-        total = pagination.get("total_pages") if isinstance(pagination, dict) else None
-        if isinstance(total, int) and not isinstance(total, bool) and page < total:
-            return True
-        links = body.get("links")
-        next_page = links.get("next_page") if isinstance(links, dict) else None
-        return isinstance(next_page, dict) and bool(next_page.get("href"))
 
     def find_agent_by_email(self, email: str) -> dict[str, Any] | None:
         """The agent with this email (case-insensitive), preferring an active one."""
@@ -348,3 +337,23 @@ def _snippet(response: requests.Response, limit: int = 200) -> str:
     """A short, single-line excerpt of a body that is not JSON (proxy pages, HTML)."""
     text = " ".join(response.text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _whole(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def has_next_page(body: dict[str, Any], page: int, asked_per_page: int) -> bool:
+    """More pages after `page`? Accounts answer with pagination.total_pages, a
+    links.next_page, or only pagination.total_items: any of them says so."""
+    pagination = body.get("pagination") if isinstance(body.get("pagination"), dict) else {}
+    total_pages = _whole(pagination.get("total_pages"))
+    if total_pages is not None and page < total_pages:
+        return True
+    links = body.get("links")
+    next_page = links.get("next_page") if isinstance(links, dict) else None
+    if isinstance(next_page, dict) and next_page.get("href"):
+        return True
+    total_items = _whole(pagination.get("total_items"))
+    per_page = _whole(pagination.get("items_per_page")) or asked_per_page
+    return total_pages is None and total_items is not None and page * per_page < total_items
