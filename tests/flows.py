@@ -46,9 +46,10 @@ class Flow:
         return self.client.post(self.path, data=raw, headers=headers,
                                 content_type="application/json")
 
-    def customer_says(self, cid: str, text: str) -> dict:
+    def customer_says(self, cid: str, text: str = "", parts: list | None = None) -> dict:
         user_id = self.standin.conversation(cid)["users"][0]["id"]
-        message = self.standin.add_message(cid, actor_type="user", actor_id=user_id, text=text)
+        message = self.standin.add_message(cid, actor_type="user", actor_id=user_id, text=text,
+                                           parts=parts)
         assert self.post(self.standin.message_event(message)).status_code == 200
         return message
 

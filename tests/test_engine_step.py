@@ -4,7 +4,7 @@ import json
 from datetime import timedelta
 
 import pytest
-from flows import Flow
+from flows import FixedResponder, Flow
 from sqlalchemy import select
 
 from opencx_bridge.ai import Answer, ResponderError
@@ -49,6 +49,20 @@ def test_a_new_session_stores_ids_link_contact_and_transcript(flow, app, standin
         assert (contact.email, contact.name) == ("casey@example.com", "Casey Customer")
         authors = [m.author for m in db.session.scalars(select(Message).order_by(Message.id))]
         assert authors == ["customer", "ai"]
+
+
+def test_an_82_character_legacy_conversation_id_is_stored_answered_and_linked(flow, app,
+                                                                              standin):
+    standin.legacy_ids = True  # {app_id}_{user_id}_feedback, as older accounts send
+    cid = flow.conversation()
+    assert len(cid) == 82 and cid.endswith("_feedback")
+    flow.customer_says(cid, "where is my parcel?")
+    flow.run()
+    row = session_of(app, cid)
+    assert row.conversation_id == cid and row.status == "open"
+    assert row.freshchat_url.endswith(f"/open/conversation/{cid}")
+    [reply] = [m for m in standin.messages(cid) if m["actor_type"] == "agent"]
+    assert reply["message_parts"][0]["text"]["content"] == FixedResponder.TEXT
 
 
 def test_the_customer_is_fetched_once(flow, standin):
@@ -300,12 +314,7 @@ def test_an_image_only_message_is_handed_off_not_answered_as_an_empty_question(
         app, client, standin, connected):
     flow = Flow(app, client, standin, connected)
     cid = flow.conversation()
-    user_id = standin.conversation(cid)["users"][0]["id"]
-    message = standin.add_message(cid, actor_type="user", actor_id=user_id, text="x")
-    payload = standin.message_event(message)
-    payload["data"]["message"]["message_parts"] = [
-        {"image": {"url": "https://cdn.example/screenshot.png"}}]
-    assert flow.post(payload).status_code == 200
+    flow.customer_says(cid, parts=[{"image": {"url": "https://cdn.example/screenshot.png"}}])
     flow.run()
     row = session_of(app, cid)
     assert row.status == "handed_off"

@@ -363,3 +363,18 @@ def test_legacy_payload_shape(standin: Standin, receiver: Receiver) -> None:
     assert "message_parts" not in message and "freshchat_conversation_id" not in message
     assert hit["headers"]["X-Freshchat-Payload-Version"] != "v2"
     _verify(standin.public_key_text, hit["raw"], hit["headers"]["X-Freshchat-Signature"])
+
+
+def test_a_customer_can_send_an_image_with_no_text(standin: Standin, receiver: Receiver) -> None:
+    cid = new_conversation(standin)
+    standin.customer_says(cid, parts=[{"image": {"url": "https://cdn.example/shot.png"}}])
+    message = json.loads(receiver.received[0]["raw"])["data"]["message"]
+    assert message["message_parts"] == [{"image": {"url": "https://cdn.example/shot.png"}}]
+
+
+def test_legacy_ids_are_the_82_character_feedback_form(standin: Standin) -> None:
+    standin.legacy_ids = True
+    cid = new_conversation(standin)
+    user_id = standin.conversation(cid)["users"][0]["id"]  # type: ignore[index]
+    assert cid == f"{standin.app_id}_{user_id}_feedback" and len(cid) == 82
+

@@ -56,6 +56,7 @@ class StandinState(TrafficState):
         self.channel_id = _new_id()
         self.freshchat_channel_id = random.randint(100_000, 999_999)
         self._next_conversation_number = random.randint(10**5, 10**6)
+        self.legacy_ids = False  # True: conversation ids as older accounts have them (82 chars)
         self._tokens: dict[str, TokenInfo] = {token: TokenInfo()}
         self._agents: dict[str, dict[str, Any]] = {}
         self._users: dict[str, dict[str, Any]] = {}
@@ -205,8 +206,9 @@ class StandinState(TrafficState):
             if user_id not in self._users:
                 raise ValueError(f"unknown user {user_id!r}")
             self._next_conversation_number += 1
+            legacy_id = f"{self.app_id}_{user_id}_feedback"  # FRESHCHAT.md: older accounts
             conversation = {
-                "conversation_id": _new_id(),
+                "conversation_id": legacy_id if self.legacy_ids else _new_id(),
                 "freshchat_conversation_id": self._next_conversation_number,
                 "app_id": self.app_id,
                 "channel_id": self.channel_id,

@@ -90,7 +90,7 @@ class WebhookState(StandinState):
 
     def _shape_message(self, message: dict[str, Any]) -> dict[str, Any]:
         shaped = self._shape_conversation(message)
-        if self.payload_shape == "legacy":
+        if self.payload_shape == "legacy":  # FRESHCHAT.md gives legacy text parts only
             parts = shaped.pop("message_parts", [])
             shaped["msg_parts"] = [
                 {"part_type": "text", "properties": {"text": p["text"]["content"]}}
@@ -302,15 +302,19 @@ class WebhookState(StandinState):
 
     # -- people in the Freshchat UI ----------------------------------------------------
 
-    def customer_says(self, cid: str, text: str) -> dict[str, Any]:
-        """The customer writes; a resolved conversation reopens first, as in Freshchat."""
+    def customer_says(
+        self, cid: str, text: str = "", parts: list[dict[str, Any]] | None = None
+    ) -> dict[str, Any]:
+        """The customer writes (``parts``: e.g. ``[{"image": {"url": ...}}]``, a screenshot
+        with no text); a resolved conversation reopens first, as in Freshchat."""
         conversation = self._require_conversation(cid)
         user_id = conversation["users"][0]["id"]
         events = []
         if conversation["status"] == "resolved":
             _, after = self.update_conversation(cid, {"status": "reopened"})
             events.append(self.reopen_event(after, reopener="user", reopener_id=user_id))
-        message = self.add_message(cid, actor_type="user", actor_id=user_id, text=text)
+        message = self.add_message(cid, actor_type="user", actor_id=user_id, text=text,
+                                   parts=parts)
         events.append(self.message_event(message))
         for event in events:
             self.deliver(event)
