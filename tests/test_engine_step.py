@@ -11,7 +11,7 @@ from opencx_bridge.ai import Answer, ResponderError
 from opencx_bridge.engine import step
 from opencx_bridge.extensions import db
 from opencx_bridge.freshchat.signature import sign
-from opencx_bridge.store import timeline
+from opencx_bridge.store import settings, timeline
 from opencx_bridge.store.models import ChatSession, Contact, Event, Message, utcnow
 
 
@@ -63,6 +63,18 @@ def test_an_82_character_legacy_conversation_id_is_stored_answered_and_linked(fl
     assert row.freshchat_url.endswith(f"/open/conversation/{cid}")
     [reply] = [m for m in standin.messages(cid) if m["actor_type"] == "agent"]
     assert reply["message_parts"][0]["text"]["content"] == FixedResponder.TEXT
+
+
+def test_with_the_apps_address_pasted_a_new_session_links_by_numbers(flow, app, standin):
+    address = "https://web.freshchat.com/a/153370844780746/open/conversation/1"
+    with app.app_context():
+        settings.set_value("freshchat_link_address", address)
+    cid = flow.conversation()
+    flow.customer_says(cid, "where is my parcel?")
+    flow.run()
+    number = standin.conversation(cid)["freshchat_conversation_id"]
+    assert session_of(app, cid).freshchat_url == (
+        f"https://web.freshchat.com/a/153370844780746/open/conversation/{number}")
 
 
 def test_the_customer_is_fetched_once(flow, standin):

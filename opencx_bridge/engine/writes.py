@@ -12,9 +12,10 @@ from opencx_bridge.engine.gather import Facts
 from opencx_bridge.engine.rules import Assign, CancelPendingReplies, ReplyToCustomer
 from opencx_bridge.engine.rules import types as engine
 from opencx_bridge.extensions import db
+from opencx_bridge.freshchat import links
 from opencx_bridge.freshchat.events import Event as ParsedEvent
 from opencx_bridge.outbox import delivery
-from opencx_bridge.store import contacts, integration, timeline, transcript
+from opencx_bridge.store import contacts, settings, timeline, transcript
 from opencx_bridge.store.models import ChatSession, Event, Message, utcnow
 
 HANDOFF_TITLE = "AI handoff: the AI stepped aside for a human."
@@ -26,8 +27,9 @@ def save_session(session, parsed: ParsedEvent, facts: Facts, decision, domain: s
                               routing_mode=decision.state.routing_mode)
         db.session.add(session)
     _copy_ids(session, parsed, facts.conversation or {})
-    session.freshchat_url = integration.conversation_url(domain, session.app_id,
-                                                         session.conversation_id)
+    session.freshchat_url = links.conversation_url(
+        domain, session.app_id, session.conversation_id, session.freshchat_conversation_id,
+        settings.get("freshchat_link_address"))
     state = decision.state
     before = session.status
     session.status = state.status

@@ -198,9 +198,3 @@ def client_for(creds: Credentials, observer=None, throttle=None) -> FreshchatCli
     return FreshchatClient(creds.api_base, creds.token, session=http_sessions.for_this_thread(),
                            timeout=timeout, observer=observer, throttle=throttle)
 
-
-def conversation_url(domain: str | None, app_id: str | None, conversation_id: str) -> str | None:
-    """The agent-UI link to a conversation, as FRESHCHAT.md gives it."""
-    if not domain or not app_id:
-        return None
-    return f"https://{domain}/a/{app_id}/open/conversation/{conversation_id}"

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from opencx_bridge.ai.office_hours import ScheduleError, parse_holidays, parse_schedule, zone
 from opencx_bridge.ai.openai_compat import completions_url
+from opencx_bridge.freshchat.links import NotAConversationAddress, app_address
 
 
 class SettingError(ValueError):
@@ -112,6 +113,16 @@ timezone = checked_by(zone)
 http_url = checked_by(completions_url)  # the responder builds its URL the same way
 
 
+def conversation_address(value: str) -> str:
+    """A pasted Freshchat address, kept as the https://HOST/a/NUMBER its links start with."""
+    if not str(value).strip():
+        return ""
+    try:
+        return app_address(value)
+    except NotAConversationAddress as exc:
+        raise SettingError(str(exc)) from exc
+
+
 def topics(value: str) -> str:
     return ", ".join(t.strip().lower() for t in str(value).split(",") if t.strip())
 
@@ -161,6 +172,11 @@ SPECS: dict[str, Spec] = {spec.key: spec for spec in (
     Spec("takeover_assigns_rep", True, boolean,
          "a rep who writes in a conversation assigned to the AI gets it assigned in Freshchat "
          "(so assigning it back to the AI is a change Freshchat reports)", "routing"),
+    Spec("freshchat_link_address", "", conversation_address,
+         "the address of any conversation open in Freshchat, pasted from your browser (e.g. "
+         "https://web.freshchat.com/a/153370844780746/open/conversation/374169896285298): "
+         "'Open in Freshchat' links then use conversation numbers, as Freshchat's own links "
+         "do (empty = links by conversation id)", "delivery"),
     Spec("freshchat_rate_limit_per_minute", 60, whole_number_in(2, 100_000),
          "your Freshchat plan's API limit; every call, reads included, stays under it",
          "delivery"),

@@ -11,7 +11,7 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from opencx_bridge.extensions import db
-from opencx_bridge.store import secrets_box
+from opencx_bridge.store import secrets_box, session_links
 from opencx_bridge.store.models import Setting, SettingChange, utcnow
 from opencx_bridge.store.setting_specs import SPECS, SettingError, Spec
 from opencx_bridge.store.writes import commits
@@ -78,8 +78,12 @@ def set_value(key: str, text: str, who: str = "cli") -> object:
 def set_many(texts: dict[str, str], who: str) -> dict[str, object]:
     """Validate every value first, then store them all, committed: nothing is half-saved."""
     values = {key: parse(key, text) for key, text in texts.items()}
+    relink = "freshchat_link_address" in values and values["freshchat_link_address"] != get(
+        "freshchat_link_address")
     for key, value in values.items():
         _store(key, value, who)
+    if relink:  # every stored link in the new form, in the same transaction
+        session_links.relink(str(values["freshchat_link_address"]))
     return values
 
 
