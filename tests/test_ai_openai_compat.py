@@ -65,6 +65,16 @@ def test_valid_json_answer_and_what_is_sent(server, session):
                                             "content": "how long does shipping to canada take"}
 
 
+def test_images_go_as_image_url_parts_with_the_question(server, session):
+    server.reply_json(GOOD)
+    responder = OpenAICompatibleResponder(server.base_url, "gpt-4o-mini", session=session,
+                                          reads_images=True)
+    responder.respond("", [], images=["https://cdn.example/error.png"])
+    assert server.requests[0]["json"]["messages"][-1] == {"role": "user", "content": [
+        {"type": "text", "text": "(The customer sent only the image(s) below, with no text.)"},
+        {"type": "image_url", "image_url": {"url": "https://cdn.example/error.png"}}]}
+
+
 def test_works_without_an_injected_session(server):
     server.reply_json(GOOD)
     assert make(server).respond("canada?", []).topic == "shipping"

@@ -221,6 +221,40 @@ class EchoResponder:
         return Answer(text=f"you said: {question}", confidence=0.9)
 
 
+class ImageReader(EchoResponder):
+    reads_images = True
+
+    def respond(self, question, history, images=()):
+        self.seen.append((question, list(images)))
+        return Answer(text="I can see the error on your screenshot.", confidence=0.9)
+
+
+def test_an_image_goes_to_a_responder_that_reads_images(app, client, standin, connected):
+    responder = ImageReader()
+    flow = Flow(app, client, standin, connected, responder=responder)
+    cid = flow.conversation()
+    flow.customer_says(cid, parts=[{"image": {"url": "https://cdn.example/error.png"}}])
+    flow.run()
+    assert responder.seen == [("", ["https://cdn.example/error.png"])]
+    assert session_of(app, cid).status == "open"
+    [reply] = [m for m in standin.messages(cid) if m["actor_type"] == "agent"]
+    assert reply["message_parts"][0]["text"]["content"] == "I can see the error on your screenshot."
+
+
+def test_words_with_an_image_are_answered_as_words_by_one_that_does_not(app, client, standin,
+                                                                        connected):
+    responder = EchoResponder()
+    flow = Flow(app, client, standin, connected, responder=responder)
+    cid = flow.conversation()
+    flow.customer_says(cid, "hello")
+    flow.run()
+    flow.customer_says(cid, parts=[{"text": {"content": "my invoice is wrong"}},
+                                   {"file": {"url": "https://cdn.example/inv.pdf",
+                                             "name": "inv.pdf"}}])
+    flow.run()
+    assert responder.seen[-1] == ("my invoice is wrong", ["hello", "you said: hello"])
+
+
 def test_the_responder_gets_the_question_and_the_history(app, client, standin, connected):
     responder = EchoResponder()
     flow = Flow(app, client, standin, connected, responder=responder)

@@ -88,11 +88,12 @@ class OpenAICompatibleResponder:
                  temperature: float = 0.2, timeout: float = 20.0,
                  session: requests.Session | None = None,
                  articles: Callable[[str], Sequence[GroundingArticle]] | None = None,
-                 max_articles: int = 4):
+                 max_articles: int = 4, reads_images: bool = False):
         if not model.strip() or not 0 <= temperature <= 2 or not timeout > 0 or max_articles < 0:
             raise ValueError("need a model, 0 <= temperature <= 2, timeout > 0, max_articles >= 0")
         self.url = completions_url(base_url)
         self.model = model.strip()
+        self.reads_images = reads_images  # a vision model: images go with the question
         self.temperature = temperature
         self.timeout = timeout
         self.max_articles = max_articles
@@ -108,11 +109,13 @@ class OpenAICompatibleResponder:
 
     # -- the Responder interface ---------------------------------------------------------
 
-    def respond(self, question: str, history: Sequence[Turn]) -> Answer:
+    def respond(self, question: str, history: Sequence[Turn],
+                images: Sequence[str] = ()) -> Answer:
         try:
             articles = self._grounding(question)
             messages = [{"role": "system", "content": system_prompt(articles)},
-                        *history_messages(history), {"role": "user", "content": question}]
+                        *history_messages(history),
+                        {"role": "user", "content": user_content(question, images)}]
             return parse_answer(self._complete(messages, json_mode=True))
         except _Failure as exc:
             raise self._unavailable(str(exc)) from None
@@ -205,6 +208,15 @@ def _transcript(turns: Sequence[Turn]) -> str:
     lines = [f"{_LABELS.get(t.author, t.author)}: {' '.join(t.text.split())}"
              for t in list(turns)[-SUMMARY_TURNS:] if t.text.strip()]
     return "\n".join(lines)
+
+
+def user_content(question: str, images: Sequence[str]) -> str | list[dict[str, Any]]:
+    """The question as text, or with images as the chat-completions API takes them."""
+    if not images:
+        return question
+    text = question or "(The customer sent only the image(s) below, with no text.)"
+    return [{"type": "text", "text": text},
+            *({"type": "image_url", "image_url": {"url": url}} for url in images)]
 
 
 def _reply_content(response: requests.Response) -> str:

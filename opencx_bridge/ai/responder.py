@@ -29,5 +29,6 @@ class ResponderError(Exception):
 class Responder(Protocol):
     def respond(self, question: str, history: Sequence[Turn]) -> Answer:
         """Answer `question` (the unanswered customer text); `history` holds the earlier
-        turns, oldest first, without the question itself."""
+        turns, oldest first, without the question itself. A responder whose `reads_images`
+        is true is also called with `images=` (the addresses of images sent with it)."""
         ...

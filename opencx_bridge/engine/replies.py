@@ -16,6 +16,7 @@ from opencx_bridge.ai.office_hours import OfficeHours, parse_holidays, parse_sch
 from opencx_bridge.ai.sentiment import overall
 from opencx_bridge.ai.summary import summarise
 from opencx_bridge.engine.rules import handoff
+from opencx_bridge.engine.rules.attachments import split_question
 from opencx_bridge.extensions import db
 from opencx_bridge.store import integration, sessions, settings
 from opencx_bridge.store.models import ChatSession, Message
@@ -68,16 +69,19 @@ def plan(question: str, session: ChatSession | None, responder: Responder,
         autopilot_topics=settings.get("autopilot_topics"),
         humans_during_office_hours=settings.get("office_hours_mode") == "ai_outside_hours_only",
     )
+    words, images = split_question(question)
+    readable = images if getattr(responder, "reads_images", False) else ()
     conversation = handoff.Conversation(
-        question=question,
+        question=words,
         earlier_customer_texts=handoff.customer_texts((t.author, t.text) for t in turns),
         new_session=session is None or not any(t.author == "ai" for t in turns),
         office_open=office_open,
+        images=readable,
     )
     reason = handoff.reason_before_answering(conversation, rules)
     answer = None
     if reason is None:
-        answer, error = _ask(responder, question, turns)
+        answer, error = _ask(responder, words, turns, readable)
         reason = handoff.reason_after_answering(answer, error, rules)
     all_turns = (*turns, Turn("customer", question))
     if reason is None:
@@ -91,10 +95,14 @@ def plan(question: str, session: ChatSession | None, responder: Responder,
 
 def _before(turns: tuple[Turn, ...], question: str) -> tuple[Turn, ...]:
     """The transcript before the question. A question answered late (the conversation came
-    back to the AI) is in the transcript already: it is not "asked again"."""
-    lines = question.split("\n")
-    while turns and lines and turns[-1].author == "customer" and turns[-1].text == lines[-1]:
-        turns, lines = turns[:-1], lines[:-1]
+    back to the AI) is in the transcript already: it is not "asked again". The question is
+    the waiting messages joined by newlines, each as the transcript has it."""
+    rest = question
+    while rest and turns and turns[-1].author == "customer" and turns[-1].text:
+        said = turns[-1].text
+        if rest != said and not rest.endswith("\n" + said):
+            break
+        rest, turns = rest[: -len(said)].rstrip("\n"), turns[:-1]
     return turns
 
 
@@ -106,8 +114,12 @@ def handoff_text(now: datetime, hours: tuple[bool, str] | None = None) -> str:
                                     settings.get("handoff_message_offline"), next_opening)
 
 
-def _ask(responder: Responder, question: str, turns) -> tuple[Answer | None, str | None]:
+def _ask(responder: Responder, question: str, turns,
+         images: tuple[str, ...] = ()) -> tuple[Answer | None, str | None]:
+    """The responder's answer, or why there is none. Images go only to one that reads them."""
     try:
+        if images:
+            return responder.respond(question, list(turns), images=images), None
         return responder.respond(question, list(turns)), None
     except ResponderError as exc:
         message = str(exc)

@@ -35,7 +35,8 @@ def build() -> Responder:
                            "openai_model is empty (AI settings)")
     try:
         api_key = settings.get("openai_api_key") or None
-        return _model_responder(base_url, model, api_key, settings.get("openai_temperature"))
+        return _model_responder(base_url, model, api_key, settings.get("openai_temperature"),
+                                settings.get("openai_reads_images"))
     except SecretUnreadable:
         return Unavailable("the saved openai_api_key cannot be decrypted (SECRET_KEY changed?): "
                            "enter it again in AI settings")
@@ -44,10 +45,10 @@ def build() -> Responder:
 
 
 @functools.lru_cache(maxsize=4)
-def _model_responder(base_url: str, model: str, api_key: str | None,
-                     temperature: float) -> OpenAICompatibleResponder:
+def _model_responder(base_url: str, model: str, api_key: str | None, temperature: float,
+                     reads_images: bool) -> OpenAICompatibleResponder:
     return OpenAICompatibleResponder(base_url, model, api_key=api_key, temperature=temperature,
-                                     articles=_articles)
+                                     articles=_articles, reads_images=reads_images)
 
 
 def _articles(question: str) -> list[GroundingArticle]:

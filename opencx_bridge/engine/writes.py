@@ -11,6 +11,7 @@ from opencx_bridge.engine import milestones, replies
 from opencx_bridge.engine.gather import Facts
 from opencx_bridge.engine.rules import Assign, CancelPendingReplies, ReplyToCustomer
 from opencx_bridge.engine.rules import types as engine
+from opencx_bridge.engine.rules.attachments import with_attachments
 from opencx_bridge.extensions import db
 from opencx_bridge.freshchat import links
 from opencx_bridge.freshchat.events import Event as ParsedEvent
@@ -91,7 +92,7 @@ def apply(event: Event, session: ChatSession, decision: engine.Decision,
 def _transcript(session: ChatSession, line) -> None:
     if line is None or _message_known(line.message_id):
         return
-    text = "\n".join([line.text, *(f"[{what}]" for what in line.attachments)]).strip()
+    text = with_attachments(line.text, line.attachments)
     transcript.add(session, line.author, text, line.actor_id, line.message_id)
 
 

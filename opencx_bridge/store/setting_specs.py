@@ -223,6 +223,10 @@ SPECS: dict[str, Spec] = {spec.key: spec for spec in (
     Spec("openai_model", "", text(200), "model name, e.g. gpt-4o-mini or llama3.1", "ai"),
     Spec("openai_api_key", "", text(500), "API key for the model server (stored encrypted)",
          "ai", secret=True),
+    Spec("openai_reads_images", False, boolean,
+         "the model reads images (a vision model such as gpt-4o-mini or llava): a screenshot "
+         "a customer sends is passed to it with the question (off: a message with only an "
+         "image or a file goes to a human)", "ai"),
     Spec("openai_temperature", 0.2, number_in(0, 2, low_inclusive=True),
          "sampling temperature for the model (0..2)", "ai"),
 )}

@@ -32,12 +32,13 @@ class Conversation:
     earlier_customer_texts: tuple[str, ...]  # before the question, oldest first
     new_session: bool = False
     office_open: bool = True
+    images: tuple[str, ...] = ()  # sent with the question, for a responder that reads them
 
 
 def reason_before_answering(conversation: Conversation, rules: HandoffRules) -> str | None:
     if rules.humans_during_office_hours and conversation.new_session and conversation.office_open:
         return "office hours: during office hours new conversations go to the team"
-    if not conversation.question.strip():  # never answer "" as if it were a question
+    if not conversation.question.strip() and not conversation.images:  # never answer ""
         return "the message has no text the AI can read (an image or a file?)"
     if wants_human(conversation.question):
         return "the customer asked for a human"

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 
+from opencx_bridge.engine.rules.attachments import with_attachments
 from opencx_bridge.engine.rules.types import (
     ASSIGNED_ONLY,
     HANDED_OFF,
@@ -54,8 +55,9 @@ def _message(event: Event, state: SessionState, settings: Settings, names) -> De
         return _agent_message(event, state, settings, names)
     line = TranscriptLine("customer", message.text, message.id, message.actor_id or message.user_id,
                           message.attachments)
-    pending = "\n".join(p for p in (state.pending_question, message.text) if p)
-    state = replace(state, pending_question=pending or message.text)
+    said = with_attachments(message.text, message.attachments)  # as the transcript has it
+    pending = "\n".join(p for p in (state.pending_question, said) if p)
+    state = replace(state, pending_question=pending or said)
     notes: tuple[str, ...] = ()
     if state.status == RESOLVED:
         state = replace(state, status=OPEN, handoff_reason=None)
