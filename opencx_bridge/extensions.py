@@ -15,12 +15,7 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 
 
-def _include_object(obj, name, type_, reflected, compare_to) -> bool:
-    """Autogenerate must not drop the FTS5 index tables that a migration made by hand."""
-    return not (type_ == "table" and reflected and str(name).startswith("article_fts"))
-
-
-migrate = Migrate(render_as_batch=True, compare_type=True, include_object=_include_object)
+migrate = Migrate(render_as_batch=True, compare_type=True)
 csrf = CSRFProtect()
 login_manager = LoginManager()
 htmx = Htmx()

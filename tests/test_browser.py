@@ -245,7 +245,7 @@ def test_the_session_page_hands_off_and_copies_the_bundle(signed_in, bridge, st,
         conversation, email = new_chat(st, "Do you ship to Canada?")
         bridge.settle()
     finally:
-        bridge.cli("settings", "set", "handoff_confidence_threshold", "0.5")
+        bridge.cli("settings", "set", "handoff_confidence_threshold", "0.6")
     page = signed_in.page
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=bridge.url)
     page.goto(f"{bridge.url}/sessions/{conversation['conversation_id']}")

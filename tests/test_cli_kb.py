@@ -1,9 +1,14 @@
-"""`flask kb import|list|search`: what an operator types, what they read back."""
+"""`flask kb import|list|search|eval`: what an operator types, what they read back."""
 
+import json
+import re
 from pathlib import Path
+
+import pytest
 
 from opencx_bridge.extensions import db
 from opencx_bridge.kb import articles
+from opencx_bridge.store import settings
 
 FIXTURES = Path(__file__).parent / "fixtures" / "kb"
 FAQ = str(FIXTURES / "faq.csv")
@@ -89,15 +94,18 @@ def test_search_shows_scores_and_the_confidence_the_responder_would_use(app, run
     fields = lines[1].split(None, 4)
     assert fields[3:] == ["shipping", "How long does shipping take?"]
     assert float(fields[1]) > 0 and float(fields[2]) == 0.8
-    assert lines[-1] == f"responder: article {fields[0]}, confidence 0.80, topic shipping"
+    assert lines[-1] == (f"responder: article {fields[0]}, confidence 0.80, topic shipping "
+                         "(the AI answers: threshold 0.60)")
 
 
 def test_search_without_a_match_and_small_talk(app, runner):
     run(runner, "import", FAQ)
-    assert run(runner, "search", "kubernetes cluster").output.splitlines() == [
+    unrelated = run(runner, "search", "kubernetes cluster").output.splitlines()
+    assert unrelated[-1].endswith("(the AI hands off: threshold 0.60)")
+    assert run(runner, "search", "🙂").output.splitlines() == [
         "responder: no matching article, confidence 0.00 (the AI hands off)"]
     greeting = run(runner, "search", "hello there")
-    assert greeting.output.startswith("responder: small talk, confidence 1.00")
+    assert greeting.output.splitlines()[-1].startswith("responder: small talk, confidence 1.00")
 
 
 def test_search_with_a_hostile_query_does_not_crash(app, runner):
@@ -114,3 +122,77 @@ def test_import_after_an_edit_in_the_dashboard_overwrites_it(app, runner):
         db.session.commit()
     result = run(runner, "import", FAQ)
     assert "0 created, 1 updated, 3 unchanged" in result.output
+
+
+HINT3 = FIXTURES / "hint3_sofmattress"
+SUMMARY = re.compile(r"^(\d+) questions: top-1 (\d+)%, answered (\d+)%, right when answered "
+                     r"(\d+)%, handed off when it should (\d+)%$")
+STEP = re.compile(r"^threshold (\d\.\d\d): answered (\d+)%, right when answered (\d+)%, "
+                  r"handed off when it should (\d+)%(  <- threshold used)?$")
+
+
+def test_eval_on_real_questions_prints_a_line_per_threshold_and_the_summary(app, runner,
+                                                                             tmp_path):
+    assert run(runner, "import", str(HINT3 / "faq_10.csv")).exit_code == 0
+    out = tmp_path / "results.json"
+    result = run(runner, "eval", str(HINT3 / "questions.csv"), "--json", str(out))
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    steps = [STEP.match(line) for line in lines[:-1]]
+    assert all(steps) and len(steps) == 10
+    assert [m.group(1) for m in steps if m.group(5)] == ["0.60"]  # the setting's default
+    assert lines[-1] == ("397 questions: top-1 68%, answered 26%, right when answered 85%, "
+                         "handed off when it should 97%")
+    right = [int(m.group(3)) for m in steps]
+    assert right[7] > right[4] > right[1]  # surer answers are right more often
+    rows = json.loads(out.read_text())
+    assert len(rows) == 397
+    assert all(set(row) == {"question", "expected", "answer", "confidence", "answered",
+                            "correct"} for row in rows)
+    answered = [row for row in rows if row["answered"]]
+    assert all(row["confidence"] >= 0.6 for row in answered)
+    assert sum(row["correct"] for row in answered) == round(0.85 * len(answered))
+
+
+def test_eval_with_one_phrasing_and_a_threshold_of_ones_own(app, runner):
+    assert run(runner, "import", str(HINT3 / "faq_1.csv")).exit_code == 0
+    result = run(runner, "eval", str(HINT3 / "questions.csv"), "--threshold", "0.25")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert [line for line in lines if line.endswith("<- threshold used")] == [
+        line for line in lines if line.startswith("threshold 0.25:")]
+    assert len(lines) == 12 and SUMMARY.match(lines[-1])
+    assert lines[-1].startswith("397 questions: top-1 40%")
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    ("question,answer\nq,a\n", "the first line must name the columns question,expected "
+                               "(found: question,answer)"),
+    ("question,expected\n", "no questions"),
+])
+def test_eval_of_a_file_it_cannot_use_says_why(runner, tmp_path, content, message):
+    path = tmp_path / "questions.csv"
+    path.write_text(content)
+    result = run(runner, "eval", str(path))
+    assert result.exit_code == 1
+    assert f"Error: {path}: {message}" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_eval_of_a_file_that_is_not_text(runner, tmp_path):
+    path = tmp_path / "questions.csv"
+    path.write_bytes(b"question,expected\n\xff\xfe\x00bad\n")
+    result = run(runner, "eval", str(path))
+    assert result.exit_code == 1 and "is not UTF-8 text" in result.output
+
+
+def test_eval_uses_the_configured_responder(app, runner, tmp_path):
+    with app.app_context():
+        settings.set_many({"responder": "openai_compatible"}, "test")
+    path = tmp_path / "questions.csv"
+    path.write_text("question,expected\nhow long does shipping take?,Soon.\n")
+    out = tmp_path / "out.json"
+    result = run(runner, "eval", str(path), "--json", str(out))
+    assert result.exit_code == 0, result.output
+    [row] = json.loads(out.read_text())
+    assert row["answered"] is False and "openai_base_url or openai_model is empty" in row["error"]

@@ -174,3 +174,66 @@ def test_importing_a_folder_twice_keeps_one_article_per_section(app):
         db.session.commit()
         assert articles.count() == 4
     assert (first.created, second.unchanged, second.imported) == (4, 4, 4)
+
+
+def test_a_phrasings_column_gives_the_other_ways_to_ask():
+    drafts, errors = parsed_csv("question,answer,phrasings\n"
+                                "Where is my parcel?,On its way.,"
+                                "When will it arrive? | track my order||Where is my parcel?\n")
+    assert errors == []
+    assert drafts[0].phrasings == "When will it arrive?\ntrack my order"
+
+
+def test_rows_with_the_same_answer_are_one_article_asked_several_ways():
+    drafts, errors = parsed_csv("question,answer,phrasings\n"
+                                "Where is my parcel?,On its way.,\n"
+                                "Opening hours?,9 to 5.,\n"
+                                "When will it arrive?,  On its way. ,track my order\n"
+                                "where is my parcel?,On its way.,\n")
+    assert errors == []
+    assert [(d.question, d.origin) for d in drafts] == [
+        ("Where is my parcel?", "faq.csv:2"), ("Opening hours?", "faq.csv:3")]
+    assert drafts[0].phrasings == "When will it arrive?\ntrack my order"
+
+
+def test_too_long_a_phrasing_is_reported_and_the_article_kept_without_it():
+    long = "x" * (articles.MAX_QUESTION + 1)
+    drafts, errors = parsed_csv(f"question,answer,phrasings\nQ?,A.,{long}\nQ2?,A.,\n")
+    assert errors == ["faq.csv:2: a phrasing is longer than 500 characters (it starts "
+                      "“xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx…”)"]
+    assert [d.question for d in drafts] == ["Q2?"]  # the row is refused whole, its twin stays
+    drafts, errors = parsed_csv(f"question,answer\nQ?,A.\n{long},A.\n")
+    assert [d.question for d in drafts] == ["Q?"] and len(errors) == 1
+
+
+def test_markdown_front_matter_questions_as_a_list_or_on_one_line():
+    listed = ("---\ntopic: shipping\nquestions:\n  - When will it arrive?\n  - \"track my order\"\n"
+              "tags: delivery\n---\n# Where is my parcel?\nOn its way.\n")
+    drafts, errors = importer.parse_markdown(listed, "parcel.md")
+    assert errors == []
+    assert (drafts[0].question, drafts[0].phrasings, drafts[0].tags) == (
+        "Where is my parcel?", "When will it arrive?\ntrack my order", "delivery")
+    inline = "---\nquestions: When will it arrive? | track my order\n---\n# Parcel\nSoon.\n"
+    assert importer.parse_markdown(inline, "p.md")[0][0].phrasings == (
+        "When will it arrive?\ntrack my order")
+
+
+def test_front_matter_questions_in_a_sectioned_file_are_reported_not_lost_silently():
+    content = "---\nquestions: a | b\n---\n## One\nFirst.\n## Two\nSecond.\n"
+    drafts, errors = importer.parse_markdown(content, "many.md")
+    assert [d.question for d in drafts] == ["One", "Two"]
+    assert all(d.phrasings == "" for d in drafts)
+    assert errors == ["many.md:1: questions: in the front matter belong to a file of one "
+                      "article, and this one has 2 ## sections; those questions were not "
+                      "imported (give each article its own file)"]
+
+
+def test_phrasings_are_stored_and_a_reimport_replaces_them(app, tmp_path):
+    path = tmp_path / "faq.csv"
+    path.write_text("question,answer,phrasings\nWhere is my parcel?,On its way.,a|b\n")
+    with app.app_context():
+        assert importer.import_path(path).created == 1
+        assert articles.phrasings_of(articles.listing()[0]) == ["Where is my parcel?", "a", "b"]
+        path.write_text("question,answer,phrasings\nWhere is my parcel?,On its way.,c\n")
+        assert importer.import_path(path).updated == 1
+        assert articles.listing()[0].phrasings == "c"

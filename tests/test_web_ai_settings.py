@@ -35,7 +35,7 @@ def test_saving_changes_values_and_audits_them(app, admin):
     with app.app_context():
         assert settings.get("handoff_confidence_threshold") == 0.7
         changes = {(c.key, c.old, c.new, c.who) for c in settings.recent_changes()}
-    assert ("handoff_confidence_threshold", "0.5", "0.7", "admin@example.com") in changes
+    assert ("handoff_confidence_threshold", "0.6", "0.7", "admin@example.com") in changes
     audit = admin.get("/settings/audit").get_data(as_text=True)
     assert "handoff_confidence_threshold" in audit and "admin@example.com" in audit
 
@@ -48,7 +48,7 @@ def test_one_bad_field_saves_nothing_and_says_which(app, admin):
     assert response.status_code == 422
     assert "Nothing was saved" in response.get_data(as_text=True)
     with app.app_context():
-        assert settings.get("handoff_confidence_threshold") == 0.5
+        assert settings.get("handoff_confidence_threshold") == 0.6
 
 
 def test_the_api_key_is_stored_encrypted_and_never_shown(app, admin):

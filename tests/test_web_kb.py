@@ -69,12 +69,14 @@ def test_the_list_filters_by_topic(admin, faq):
 def test_search_shows_matches_with_confidence(admin, faq):
     page = admin.get("/kb/?q=how+long+does+shipping+to+canada+take").get_data(as_text=True)
     assert "The AI would answer with <strong>How long does shipping take?</strong>" in page
-    assert "<strong>0.80</strong>" in page
+    assert "<strong>0.80</strong>" in page and "matched by “How long does shipping take?”" in page
 
 
 def test_search_without_match_says_the_ai_would_hand_off(admin, faq):
     page = admin.get('/kb/?q="kubernetes" NEAR(*)').get_data(as_text=True)
-    assert "No article matches" in page and "hand this question to a person" in page
+    assert "below the threshold of\n     0.60" in page and "hand this question to a person" in page
+    empty = admin.get("/kb/?q=🙂").get_data(as_text=True)
+    assert "No article matches" in empty and "hand this question to a person" in empty
 
 
 def test_an_admin_creates_an_article(app, admin):
@@ -173,3 +175,28 @@ def test_pages_carry_no_inline_script(admin, faq):
     for url in ("/kb/", "/kb/new", f"/kb/{faq['How long does shipping take?']}", "/kb/?q=ship"):
         page = admin.get(url).get_data(as_text=True)
         assert "<script>" not in page and "onclick" not in page and "onsubmit" not in page
+
+
+def test_an_admin_edits_the_other_ways_customers_ask(app, admin, faq):
+    article_id = faq["What are your opening hours?"]
+    page = admin.get(f"/kb/{article_id}").get_data(as_text=True)
+    assert "Other ways customers ask this" in page and "Are you open on weekends?" in page
+    response = post_form(admin, f"/kb/{article_id}", question="What are your opening hours?",
+                         answer="Nine to five.", phrasings="Are you open on Sundays?\n\n"
+                         "  when do you   close?\nWhat are your opening hours?")
+    assert response.status_code == 302
+    with app.app_context():
+        assert articles.get(article_id).phrasings == "Are you open on Sundays?\nwhen do you close?"
+    found = admin.get("/kb/?q=are+you+open+on+sundays").get_data(as_text=True)
+    assert "matched by “Are you open on Sundays?”" in found
+
+
+def test_a_phrasing_too_long_is_refused_inline_and_nothing_is_saved(app, admin, faq):
+    article_id = faq["What are your opening hours?"]
+    response = post_form(admin, f"/kb/{article_id}", question="What are your opening hours?",
+                         answer="Changed.", phrasings="ok\n" + "x" * 501)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "a phrasing is longer than 500 characters" in page
+    with app.app_context():
+        assert articles.get(article_id).answer.startswith("Our support team")

@@ -1,15 +1,19 @@
-"""`flask kb import|list|search`: fill the knowledge base and see what the AI would pick."""
+"""`flask kb import|list|search|eval`: fill the knowledge base, see what the AI would pick,
+and test it on a file of questions."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
 
-from opencx_bridge.kb import articles, importer
+from opencx_bridge.engine import responders
+from opencx_bridge.kb import articles, evaluation, importer
 from opencx_bridge.kb.responder import KnowledgeBaseResponder
 from opencx_bridge.kb.search import search as search_kb
+from opencx_bridge.store import settings
 
 
 @click.group("kb")
@@ -21,9 +25,11 @@ def kb() -> None:
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
 @with_appcontext
 def import_(path: Path) -> None:
-    """Import a CSV (question,answer[,topic][,tags]) or Markdown file, or a folder of them.
+    """Import a CSV (question,answer[,topic][,tags][,phrasings]) or Markdown file, or a folder
+    of them.
 
-    Importing again updates the same articles in place.
+    Importing again updates the same articles in place. Rows with the same answer become one
+    article asked in several ways; `phrasings` holds more ways, separated by |.
     """
     report = importer.import_path(path)
     for error in report.errors:
@@ -67,5 +73,46 @@ def search(text: str, limit: int) -> None:
     elif not matches:
         click.echo("responder: no matching article, confidence 0.00 (the AI hands off)")
     else:
+        threshold = settings.get("handoff_confidence_threshold")
+        verdict = ("the AI answers" if answer.confidence >= threshold
+                   else "the AI hands off")
         click.echo(f"responder: article {matches[0].article_id}, confidence "
-                   f"{answer.confidence:.2f}, topic {answer.topic or '-'}")
+                   f"{answer.confidence:.2f}, topic {answer.topic or '-'} ({verdict}: "
+                   f"threshold {threshold:.2f})")
+
+
+@kb.command("eval")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "json_out", type=click.Path(dir_okay=False, writable=True,
+                                                     path_type=Path),
+              help="Write one object per question to this file (a JSON array).")
+@click.option("--threshold", type=click.FloatRange(0, 1),
+              help="The confidence to judge at [default: the handoff_confidence_threshold "
+                   "setting].")
+@with_appcontext
+def eval_(file: Path, json_out: Path | None, threshold: float | None) -> None:
+    """Test the configured AI on FILE, a CSV of question,expected (the exact answer text of
+    the article that should answer, or empty when it should hand off): a line per
+    threshold, and the figures at the threshold used last."""
+    try:
+        cases, skipped = evaluation.read_cases(file.read_text(encoding="utf-8-sig"))
+    except UnicodeDecodeError:
+        raise click.ClickException(f"{file} is not UTF-8 text: save it as UTF-8 CSV") from None
+    except evaluation.EvalFileError as exc:
+        raise click.ClickException(f"{file}: {exc}") from None
+    for reason in skipped:
+        click.echo(f"skipped {reason}", err=True)
+    if threshold is None:
+        threshold = settings.get("handoff_confidence_threshold")
+    responder = responders.build()
+    results = evaluation.run(cases, lambda question: responder.respond(question, []))
+    for step in sorted({*evaluation.STEPS, threshold}):
+        click.echo(evaluation.step_line(evaluation.figures(results, step), step == threshold))
+    if json_out is not None:
+        rows = [result.as_json(threshold) for result in results]
+        try:
+            json_out.write_text(json.dumps(rows, ensure_ascii=False, indent=1) + "\n",
+                                encoding="utf-8")
+        except OSError as exc:
+            raise click.ClickException(f"cannot write {json_out}: {exc.strerror}") from None
+    click.echo(evaluation.summary_line(evaluation.figures(results, threshold)))

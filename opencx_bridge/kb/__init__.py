@@ -1,9 +1,10 @@
 """The knowledge base: articles, their search, their import, and the embedded responder.
 (The Article table is in store/models.py, with every other table.)
 
-- text.py      pure tokenising/stemming shared by everything below
-- scoring.py   pure BM25 and the confidence calibration
-- search.py    search(query) over the database (FTS5 on SQLite, pure-Python BM25 elsewhere)
+- text.py      pure word splitting for small talk and import identities
+- ranking.py   pure: TF-IDF over the articles' phrasings, and the fitted confidence
+- search.py    search(query) over the database, with the index cached per database
+- evaluation.py  `kb eval`: a CSV of questions and expected answers, scored per threshold
 - articles.py  create/update/delete, the one place that writes articles
 - importer.py  CSV and Markdown import, re-import in place
 - responder.py KnowledgeBaseResponder, the default AI

@@ -6,6 +6,8 @@ save/remove are the dashboard's, committed one article at a time.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import func, select
 
 from opencx_bridge.extensions import db
@@ -14,6 +16,7 @@ from opencx_bridge.store.writes import commits
 
 MAX_QUESTION = 500
 MAX_TOPIC = 64
+MAX_PHRASINGS = 200
 
 
 class ArticleError(ValueError):
@@ -35,7 +38,34 @@ def normalise_tags(value: str | None) -> str:
     return ",".join(dict.fromkeys(tag for tag in tags if tag))
 
 
-def cleaned(question: str, answer: str, topic: str | None, tags: str | None) -> dict:
+def normalise_phrasings(value: str | Iterable[str] | None, question: str) -> str:
+    """One phrasing per line, single-spaced, each once, never the question itself; a string
+    is split at its line breaks. ArticleError for one too long or too many."""
+    lines = value.splitlines() if isinstance(value, str) else list(value or ())
+    seen = {question.casefold()}
+    kept: list[str] = []
+    for line in lines:
+        phrasing = " ".join(line.split())
+        if not phrasing or phrasing.casefold() in seen:
+            continue
+        if len(phrasing) > MAX_QUESTION:
+            raise ArticleError(f"a phrasing is longer than {MAX_QUESTION} characters "
+                               f"(it starts “{phrasing[:40]}…”)", "phrasings")
+        seen.add(phrasing.casefold())
+        kept.append(phrasing)
+    if len(kept) > MAX_PHRASINGS:
+        raise ArticleError(f"{len(kept)} phrasings: at most {MAX_PHRASINGS} per article",
+                           "phrasings")
+    return "\n".join(kept)
+
+
+def phrasings_of(article: Article) -> list[str]:
+    """The article's question followed by its other phrasings."""
+    return [article.question, *filter(None, (article.phrasings or "").split("\n"))]
+
+
+def cleaned(question: str, answer: str, topic: str | None, tags: str | None,
+            phrasings: str | Iterable[str] | None = None) -> dict:
     """The stored form of the fields, or ArticleError naming the first problem."""
     question = " ".join((question or "").split())
     answer = (answer or "").strip()
@@ -49,7 +79,7 @@ def cleaned(question: str, answer: str, topic: str | None, tags: str | None) -> 
     if topic and len(topic) > MAX_TOPIC:
         raise ArticleError(f"topic longer than {MAX_TOPIC} characters", "topic")
     return {"question": question, "answer": answer, "topic": topic,
-            "tags": normalise_tags(tags)}
+            "tags": normalise_tags(tags), "phrasings": normalise_phrasings(phrasings, question)}
 
 
 def listing(topic: str | None = None) -> list[Article]:
@@ -72,18 +102,20 @@ def by_source_key(key: str) -> Article | None:
 
 
 def create(question: str, answer: str, topic: str | None = None, tags: str | None = "",
-           source_key: str | None = None) -> Article:
-    article = Article(**cleaned(question, answer, topic, tags), source_key=source_key)
+           source_key: str | None = None,
+           phrasings: str | Iterable[str] | None = None) -> Article:
+    article = Article(**cleaned(question, answer, topic, tags, phrasings),
+                      source_key=source_key)
     db.session.add(article)
     db.session.flush()
     return article
 
 
 def update(article: Article, question: str, answer: str, topic: str | None,
-           tags: str | None) -> bool:
+           tags: str | None, phrasings: str | Iterable[str] | None = None) -> bool:
     """Apply the fields; True when something changed (updated_at moves only then)."""
     changed = False
-    for name, value in cleaned(question, answer, topic, tags).items():
+    for name, value in cleaned(question, answer, topic, tags, phrasings).items():
         if getattr(article, name) != value:
             setattr(article, name, value)
             changed = True
@@ -99,11 +131,11 @@ def delete(article: Article) -> None:
 
 @commits
 def save(article: Article | None, question: str, answer: str, topic: str | None,
-         tags: str | None) -> Article:
+         tags: str | None, phrasings: str | Iterable[str] | None = None) -> Article:
     """A new article (article None) or an edit, committed; ArticleError saves nothing."""
     if article is None:
-        return create(question, answer, topic, tags)
-    update(article, question, answer, topic, tags)
+        return create(question, answer, topic, tags, phrasings=phrasings)
+    update(article, question, answer, topic, tags, phrasings)
     return article
 
 

@@ -1,11 +1,16 @@
 """Import articles from CSV and Markdown files; a re-import updates in place.
 
-CSV: a header naming `question` and `answer`, optionally `topic` and `tags` (other columns
-are ignored; `;` works as the separator when the header has no comma). One article per row;
-its identity is its question's words ("csv:how long does shipping take"), so fixing an
-answer and importing again updates that article, while rewording a question makes a new one.
+CSV: a header naming `question` and `answer`, optionally `topic`, `tags` and `phrasings`
+(other ways customers ask, separated by `|`; other columns are ignored; `;` works as the
+separator when the header has no comma). One article per answer: a later row of the same
+file with the same answer adds its question (and phrasings) to the first row's article. The
+identity of an article is its first question's words ("csv:how long does shipping take"),
+so fixing an answer and importing again updates that article, while rewording that
+question makes a new one.
 
-Markdown: optional front matter between `---` lines with `title:`, `topic:`, `tags:`. A file
+Markdown: optional front matter between `---` lines with `title:`, `topic:`, `tags:` and
+`questions:` (other ways customers ask, as `- ` lines below it or `|`-separated on its
+line; for a file of one article, the `##`-sectioned kind has no place for them). A file
 without `##` headings is one article titled by its front-matter title, else its `# `
 heading, else its file name; a file with `##` headings gives one article per section (text
 before the first `##` is ignored). Identity: "md:<path>" or "md:<path>#<section slug>",
@@ -24,7 +29,7 @@ import csv
 import io
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from opencx_bridge.kb import articles, text
@@ -40,6 +45,7 @@ class Draft:
     answer: str
     topic: str | None
     tags: str
+    phrasings: str  # one per line
     source_key: str
     origin: str  # "file:line", for messages
 
@@ -64,14 +70,34 @@ class _Collector:
         self.name, self.drafts, self.errors = name, [], []
 
     def add(self, line: int, key: str, question: str, answer: str, topic: str | None,
-            tags: str | None) -> None:
+            tags: str | None, phrasings: list[str] | None = None) -> None:
         origin = f"{self.name}:{line}"
         try:
-            fields = articles.cleaned(question, answer, topic, tags)
+            fields = articles.cleaned(question, answer, topic, tags, phrasings)
         except articles.ArticleError as exc:
             self.errors.append(f"{origin}: {exc}")
             return
         self.drafts.append(Draft(**fields, source_key=key[:512], origin=origin))
+
+    def merged_by_answer(self) -> list[Draft]:
+        """Drafts with the same answer as an earlier one become its phrasings."""
+        first: dict[str, int] = {}
+        kept: list[Draft] = []
+        for draft in self.drafts:
+            at = first.get(draft.answer)
+            if at is None:
+                first[draft.answer] = len(kept)
+                kept.append(draft)
+                continue
+            into = kept[at]
+            lines = [*into.phrasings.split("\n"), draft.question, *draft.phrasings.split("\n")]
+            try:
+                phrasings = articles.normalise_phrasings(lines, into.question)
+            except articles.ArticleError as exc:
+                self.errors.append(f"{draft.origin}: {exc}; not added to {into.origin}")
+                continue
+            kept[at] = replace(into, phrasings=phrasings)
+        return kept
 
 
 def parse_csv(content: str, name: str, default_topic: str | None = None):
@@ -95,27 +121,32 @@ def parse_csv(content: str, name: str, default_topic: str | None = None):
                 question = cells.get("question", "")
                 out.add(start, "csv:" + text.normalise_question(question), question,
                         cells.get("answer", ""), cells.get("topic") or default_topic,
-                        cells.get("tags"))
+                        cells.get("tags"), (cells.get("phrasings") or "").split("|"))
     except csv.Error as exc:
         out.errors.append(f"{name}:{reader.line_num}: unreadable CSV ({exc})")
-    return out.drafts, out.errors
+    return out.merged_by_answer(), out.errors
 
 
 def parse_markdown(content: str, name: str, default_topic: str | None = None):
     """(drafts, errors) of a Markdown file's text."""
     out = _Collector(name)
     lines = content.splitlines()
-    meta, start = _front_matter(lines)
+    meta, listed, start = _front_matter(lines)
     if start < 0:
         return [], [f"{name}:1: front matter opened with --- but never closed"]
     topic, tags = meta.get("topic") or default_topic, meta.get("tags", "").strip("[]")
+    questions = [*meta.get("questions", "").split("|"), *listed]
     sections = _sections(lines, start)
     if not sections:
         title, title_line = _title(lines, start)
         title = meta.get("title") or title or _humanise(Path(name).stem)
         body = [ln for i, ln in enumerate(lines[start:], start) if i != title_line]
-        out.add(start + 1, f"md:{name}", title, "\n".join(body), topic, tags)
+        out.add(start + 1, f"md:{name}", title, "\n".join(body), topic, tags, questions)
         return out.drafts, out.errors
+    if any(q.strip() for q in questions):
+        out.errors.append(f"{name}:1: questions: in the front matter belong to a file of one "
+                          f"article, and this one has {len(sections)} ## sections; those "
+                          "questions were not imported (give each article its own file)")
     used: dict[str, int] = {}
     for heading, line, body in sections:
         slug = text.slug(heading)
@@ -125,18 +156,25 @@ def parse_markdown(content: str, name: str, default_topic: str | None = None):
     return out.drafts, out.errors
 
 
-def _front_matter(lines: list[str]) -> tuple[dict[str, str], int]:
-    """(keys, index of the first body line); index -1 when the block is not closed."""
+def _front_matter(lines: list[str]) -> tuple[dict[str, str], list[str], int]:
+    """(keys, the `- ` items listed under `questions:`, index of the first body line);
+    index -1 when the block is not closed."""
     if not lines or lines[0].strip() != "---":
-        return {}, 0
+        return {}, [], 0
     meta: dict[str, str] = {}
+    listed: list[str] = []
+    key = ""
     for index, line in enumerate(lines[1:], 1):
         if line.strip() in ("---", "..."):
-            return meta, index + 1
-        key, sep, value = line.partition(":")
-        if sep and key.strip():
-            meta[key.strip().lower()] = value.strip().strip("\"'")
-    return meta, -1
+            return meta, listed, index + 1
+        if line.strip().startswith("- ") and key == "questions":
+            listed.append(line.strip()[2:].strip().strip("\"'"))
+            continue
+        name, sep, value = line.partition(":")
+        if sep and name.strip():
+            key = name.strip().lower()
+            meta[key] = value.strip().strip("\"'")
+    return meta, listed, -1
 
 
 def _sections(lines: list[str], start: int) -> list[tuple[str, int, list[str]]]:
@@ -219,9 +257,10 @@ def store(drafts: Iterable[Draft], report: Report) -> Report:
         existing = articles.by_source_key(draft.source_key)
         if existing is None:
             articles.create(draft.question, draft.answer, draft.topic, draft.tags,
-                            source_key=draft.source_key)
+                            source_key=draft.source_key, phrasings=draft.phrasings)
             report.created += 1
-        elif articles.update(existing, draft.question, draft.answer, draft.topic, draft.tags):
+        elif articles.update(existing, draft.question, draft.answer, draft.topic, draft.tags,
+                             draft.phrasings):
             report.updated += 1
         else:
             report.unchanged += 1

@@ -4,7 +4,7 @@
   get a short friendly answer with confidence 1.0 and topic "smalltalk", without a search.
   A greeting that carries a question ("hi, how long does shipping take?") is a question.
 - Anything else is searched (search.py); the best match's answer, topic and confidence
-  (calibrated in scoring.py) come back as they are. The engine compares the confidence
+  (fitted in ranking.py) come back as they are. The engine compares the confidence
   with its handoff threshold, so a weak match is never sent to the customer.
 - No match at all (or an empty knowledge base) gives confidence 0 and a holding text.
 

@@ -247,14 +247,15 @@ class OutboxItem(db.Model):
     )
 
 
-# The knowledge base's articles. On SQLite an FTS5 index (`article_fts`) shadows the table,
-# kept in sync by triggers created in the 0002_knowledge_base migration.
+# The knowledge base's articles: one answer, asked as its question or any of its phrasings.
 class Article(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     question: Mapped[str] = mapped_column(String(500))  # the title
     answer: Mapped[str] = mapped_column(Text)
     topic: Mapped[str | None] = mapped_column(String(64))  # lower-cased
     tags: Mapped[str] = mapped_column(Text, default="")  # comma list
+    # Other ways customers ask it, one per line (the question itself not repeated).
+    phrasings: Mapped[str] = mapped_column(Text, default="", server_default="")
     # Where an imported article came from ("csv:<question words>", "md:<path>#<slug>"),
     # so a re-import updates it in place. None for articles written in the dashboard.
     source_key: Mapped[str | None] = mapped_column(String(512), unique=True)

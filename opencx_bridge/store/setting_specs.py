@@ -183,7 +183,7 @@ SPECS: dict[str, Spec] = {spec.key: spec for spec in (
     Spec("delivery_retry_horizon_hours", 24.0, number_in(0, 24 * 30),
          "how long a failing Freshchat call is retried before it is given up (dead-lettered)",
          "delivery"),
-    Spec("handoff_confidence_threshold", 0.5, number_in(0, 1, low_inclusive=True),
+    Spec("handoff_confidence_threshold", 0.6, number_in(0, 1, low_inclusive=True),
          "answers with a lower confidence (0..1) go to a human instead", "handoff"),
     Spec("autopilot_topics", "", topics,
          "comma list of topics the AI may answer (empty = every topic); others go to a human",

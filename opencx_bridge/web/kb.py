@@ -12,6 +12,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from opencx_bridge.kb import articles
 from opencx_bridge.kb.search import search
+from opencx_bridge.store import settings
 from opencx_bridge.store.models import Article
 from opencx_bridge.web.auth import require_admin
 from opencx_bridge.web.forms import EmptyForm
@@ -28,6 +29,7 @@ class ArticleForm(FlaskForm):
         DataRequired("Write the answer the AI sends.")])
     topic = StringField("Topic", validators=[Optional(), Length(max=articles.MAX_TOPIC)])
     tags = StringField("Tags", validators=[Optional()])
+    phrasings = TextAreaField("Other ways customers ask this", validators=[Optional()])
 
 
 @bp.get("/")
@@ -37,7 +39,8 @@ def index():
     matches = search(query, SEARCH_LIMIT) if query else []
     rows = [] if query else articles.listing(topic)
     return render_template("kb_list.html", query=query, topic=topic, matches=matches,
-                           rows=rows, total=articles.count())
+                           rows=rows, total=articles.count(),
+                           threshold=settings.get("handoff_confidence_threshold"))
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -84,7 +87,8 @@ def _article_or_404(article_id: int) -> Article:
 
 def _apply(form: ArticleForm, article: Article | None) -> bool:
     """Store the form; False (with the error shown on the form) when it cannot be stored."""
-    fields = (form.question.data, form.answer.data, form.topic.data, form.tags.data)
+    fields = (form.question.data, form.answer.data, form.topic.data, form.tags.data,
+              form.phrasings.data)
     try:
         articles.save(article, *fields)
     except articles.ArticleError as exc:

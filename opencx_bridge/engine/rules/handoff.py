@@ -19,7 +19,7 @@ from opencx_bridge.ai.sentiment import Sentiment, is_frustrated, overall
 
 @dataclass(frozen=True)
 class HandoffRules:
-    confidence_threshold: float = 0.5
+    confidence_threshold: float = 0.6
     autopilot_topics: str = ""
     humans_during_office_hours: bool = False  # office_hours_mode ai_outside_hours_only
 
