@@ -8,6 +8,7 @@ Never `playwright install`: the browser is the distribution's (`apt-get install 
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import re
@@ -326,8 +327,8 @@ def test_the_overview_counts_and_links_to_the_sessions_behind_each_number(signed
     signed_in.shot("overview-filtered-inbox")
 
 
-@pytest.mark.parametrize("path", ["/overview", "/?status=waiting", "/diagnostics"],
-                         ids=["overview", "waiting", "diagnostics"])
+@pytest.mark.parametrize("path", ["/overview", "/?status=waiting", "/diagnostics", "/kb/eval/"],
+                         ids=["overview", "waiting", "diagnostics", "kb-eval"])
 def test_new_pages_fit_a_phone(browser, bridge, st, request, path):
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
     tab = Tab(context.new_page(), request.node.name)
@@ -340,3 +341,37 @@ def test_new_pages_fit_a_phone(browser, bridge, st, request, path):
     finally:
         context.close()
     assert tab.errors == []
+
+
+def test_the_ai_is_tested_on_a_file_of_questions_and_the_threshold_chosen(signed_in, bridge,
+                                                                          tmp_path):
+    faq = ROOT / "tests" / "fixtures" / "kb" / "faq.csv"
+    bridge.cli("kb", "import", str(faq))
+    with faq.open() as handle:
+        answers = {row["question"]: row["answer"] for row in csv.DictReader(handle)}
+    questions = tmp_path / "questions.csv"
+    with questions.open("w", newline="") as handle:
+        out = csv.writer(handle)
+        out.writerow(["question", "expected"])
+        out.writerow(["how long does shipping to canada take",
+                      answers["How long does shipping take?"]])
+        out.writerow(["I forgot my password", answers["How do I reset my password?"]])
+        out.writerow(["cancel my subscription", ""])
+    page = signed_in.page
+    page.goto(bridge.url + "/kb/")
+    page.get_by_role("link", name="Test the AI on your questions").click()
+    page.get_by_label("CSV of questions").set_input_files(str(questions))
+    page.get_by_role("button", name="Run the test").click()
+    expect(page.locator("main")).to_contain_text(
+        "3 questions: top-1 100%, answered 100%, right when answered 100%, handed off when it "
+        "should 100%")
+    expect(page.locator("svg.chart polyline")).to_have_count(3)
+    expect(page.locator("tr.chosen")).to_contain_text("0.60")
+    signed_in.shot("kb-eval")
+    try:
+        page.get_by_role("button", name="Use 0.70").click()
+        expect(page.locator(".flash.success")).to_have_text(
+            "The AI now hands off below a confidence of 0.70.")
+        assert "handoff_confidence_threshold = 0.7\t" in bridge.cli("settings", "show").stdout
+    finally:
+        bridge.cli("settings", "set", "handoff_confidence_threshold", "0.6")

@@ -39,6 +39,32 @@ def bars(labels: list[str], values: list[float | None], title: str, unit: str = 
     return stacked_bars(labels, [("bar", unit or "value", [v or 0 for v in values])], title)
 
 
+def lines(labels: list[str], series: list[tuple[str, str, list[float | None]]], title: str,
+          top: float | None = None) -> str:
+    """One line per series (css class, legend name, values) over the labels; a None value
+    leaves a gap. `top` fixes the height of the scale (e.g. 100 for percentages)."""
+    values = [v for _, _, vs in series for v in vs if v is not None]
+    top = top or max(values, default=0) or 1
+    slot = WIDTH / max(1, len(labels))
+    parts = [_open(title)]
+    for css, name, points in series:
+        drawn = [(i * slot + slot / 2, HEIGHT - AXIS - (HEIGHT - AXIS - 8) * v / top, v)
+                 for i, v in enumerate(points) if v is not None]
+        if drawn:
+            path = " ".join(f"{x:.1f},{y:.1f}" for x, y, _ in drawn)
+            parts.append(f'<polyline class="line {css}" points="{path}"/>')
+        for (x, y, v), label in zip(drawn, (labels[i] for i, p in enumerate(points)
+                                              if p is not None), strict=True):
+            parts.append(f'<circle class="dot {css}" cx="{x:.1f}" cy="{y:.1f}" r="4">'
+                         f'<title>{escape(label)}: {escape(name)} {v:.0f}</title></circle>')
+    for i, label in enumerate(labels):
+        if _shows_label(i, len(labels)):
+            parts.append(f'<text x="{i * slot + slot / 2:.1f}" y="{HEIGHT - 6}" '
+                         f'text-anchor="middle">{escape(label)}</text>')
+    parts.append(f'<text x="2" y="12">{top:g}</text></svg>')
+    return "".join(parts)
+
+
 def legend(series: list[tuple[str, str]]) -> str:
     items = "".join(f'<li><span class="swatch {css}"></span>{escape(name)}</li>'
                     for css, name in series)
