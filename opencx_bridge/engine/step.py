@@ -150,7 +150,7 @@ def _process(event: Event, parsed: ParsedEvent, creds, job, responder: Responder
     # is then held for the flush, not for the Python that decides what to write.
     with db.session.no_autoflush:
         session = writes.save_session(session, parsed, facts, decision, creds.domain)
-        writes.apply(event, session, decision, plans, creds.agent_id, now)
+        writes.apply(event, session, decision, plans, creds.agent_id, now, facts.names)
         job.write_timeline(cid)
         _settle(event, "processed")
     db.session.commit()

@@ -3,18 +3,20 @@ all in the caller's transaction."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
 from sqlalchemy import select
 
 from opencx_bridge.engine import milestones, replies
 from opencx_bridge.engine.gather import Facts
-from opencx_bridge.engine.rules import Assign, CancelPendingReplies, ReplyToCustomer
+from opencx_bridge.engine.rules import Assign, CancelPendingReplies, ReplyToCustomer, reasons
 from opencx_bridge.engine.rules import types as engine
 from opencx_bridge.engine.rules.attachments import with_attachments
 from opencx_bridge.extensions import db
 from opencx_bridge.freshchat import links
 from opencx_bridge.freshchat.events import Event as ParsedEvent
+from opencx_bridge.kb import suggestions
 from opencx_bridge.outbox import delivery
 from opencx_bridge.store import contacts, settings, timeline, transcript
 from opencx_bridge.store.models import ChatSession, Event, Message, utcnow
@@ -39,6 +41,8 @@ def save_session(session, parsed: ParsedEvent, facts: Facts, decision, domain: s
     session.pending_question = state.pending_question
     session.awaiting_reply = state.pending_question is not None
     session.handoff_reason = state.handoff_reason
+    if state.status != engine.HANDED_OFF:
+        session.gap_question = None  # back with the AI, or resolved: no human answer to pair
     if state.status != engine.OPEN or decision.transcript is not None:
         session.auto_resolve_at = None  # the customer spoke, or the AI is no longer in charge
     if state.status == engine.RESOLVED and session.resolved_at is None:
@@ -66,9 +70,12 @@ def _copy_ids(session: ChatSession, parsed: ParsedEvent, conversation: dict) -> 
 
 
 def apply(event: Event, session: ChatSession, decision: engine.Decision,
-          plans: dict[int, replies.Plan], agent_id: str, now: datetime) -> None:
+          plans: dict[int, replies.Plan], agent_id: str, now: datetime,
+          names: Mapping[str, str] | None = None) -> None:
     cid = session.conversation_id
-    _transcript(session, decision.transcript)
+    line = decision.transcript
+    _transcript(session, line)
+    _offer_suggestion(session, line, names or {})
     kind = {"skip": "skip", "ignore": "ignored"}.get(decision.outcome, "decision")
     timeline.add(cid, kind, decision.reason, {"event_id": event.id, "action": event.action})
     for note in decision.notes:
@@ -87,6 +94,15 @@ def apply(event: Event, session: ChatSession, decision: engine.Decision,
             cancelled = delivery.cancel_pending_replies(cid)
             if cancelled:
                 timeline.add(cid, "decision", f"{cancelled} queued AI reply(s) cancelled")
+
+
+def _offer_suggestion(session: ChatSession, line, names: Mapping[str, str]) -> None:
+    """A human's reply in a conversation the AI handed off answers the question it could not."""
+    if line is None or line.author != "agent" or session.status != engine.HANDED_OFF:
+        return
+    if suggestions.pair(session, line.text, names.get(line.actor_id or "")):
+        timeline.add(session.conversation_id, "decision", "the reply to the question the AI "
+                     "handed off is offered as a knowledge-base suggestion")
 
 
 def _transcript(session: ChatSession, line) -> None:
@@ -110,6 +126,8 @@ def _reply(session: ChatSession, plan: replies.Plan, key: str, agent_id: str,
         return
     hand_off(session, plan.reason, plan.text, plan.turns, agent_id, key, plan.summary,
              answer.topic if answer else None)
+    suggestions.remember_gap(session, reasons.kind(plan.reason),
+                             plan.turns[-1].text if plan.turns else None)
     timeline.add(cid, "decision", f"handoff: {plan.reason}", detail)
 
 

@@ -5,6 +5,7 @@
 - ranking.py   pure: TF-IDF over the articles' phrasings, and the fitted confidence
 - search.py    search(query) over the database, with the index cached per database
 - evaluation.py  `kb eval`: a CSV of questions and expected answers, scored per threshold
+- suggestions.py handed-off questions paired with a human's reply, for an admin to add
 - articles.py  create/update/delete, the one place that writes articles
 - importer.py  CSV and Markdown import, re-import in place
 - responder.py KnowledgeBaseResponder, the default AI

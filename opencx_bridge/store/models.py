@@ -191,6 +191,9 @@ class ChatSession(db.Model):
     reopened_after_hours: Mapped[float | None]  # from the first resolution to that reopen
     first_reply_seconds: Mapped[float | None]  # first customer message → first AI message
     message_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The question the AI handed off for want of an answer, until a human answers it: the
+    # pair becomes a suggestion for the knowledge base (kb/suggestions.py).
+    gap_question: Mapped[str | None] = mapped_column(Text)
 
 
 class Message(db.Model):
@@ -261,3 +264,19 @@ class Article(db.Model):
     source_key: Mapped[str | None] = mapped_column(String(512), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+# A question the AI handed off and the reply a human gave, offered to an admin for the
+# knowledge base. Nothing reaches an article without an admin's click.
+class Suggestion(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(String(ID_LENGTH))
+    question: Mapped[str] = mapped_column(Text)
+    answer: Mapped[str] = mapped_column(Text)
+    agent_name: Mapped[str | None] = mapped_column(String(255))  # who answered, if known
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    # open | added (a new article) | phrasing (added to an article) | dismissed
+    article_id: Mapped[int | None]  # the article it became part of
+    decided_by: Mapped[str | None] = mapped_column(String(255))
+    decided_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -19,6 +19,7 @@ from opencx_bridge.web import (
     inbox,
     kb,
     kb_eval,
+    kb_suggestions,
     overview,
     security,
     session_page,
@@ -33,8 +34,8 @@ def init_app(app: Flask) -> None:
     # Registered before CSRFProtect's own hook: an anonymous POST is sent to the login page.
     app.before_request(_require_login)
     security.init_app(app)
-    for module in (ai_settings, auth, diagnostics, health, inbox, kb, kb_eval, overview,
-                   session_page, settings, webhooks):
+    for module in (ai_settings, auth, diagnostics, health, inbox, kb, kb_eval, kb_suggestions,
+                   overview, session_page, settings, webhooks):
         app.register_blueprint(module.bp)
     csrf.exempt(webhooks.bp)
     login_manager.user_loader(auth.load_user)

@@ -10,7 +10,7 @@ from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from opencx_bridge.kb import articles
+from opencx_bridge.kb import articles, suggestions
 from opencx_bridge.kb.search import search
 from opencx_bridge.store import settings
 from opencx_bridge.store.models import Article
@@ -40,6 +40,7 @@ def index():
     rows = [] if query else articles.listing(topic)
     return render_template("kb_list.html", query=query, topic=topic, matches=matches,
                            rows=rows, total=articles.count(),
+                           open_suggestions=suggestions.count_open(),
                            threshold=settings.get("handoff_confidence_threshold"))
 
 
