@@ -9,12 +9,18 @@ requests.
         server.requests[0]["json"]["messages"]
 
 Replies are used in order, one per request; with none left the server answers 500.
+
+`POST /embeddings` answers from `server.meanings` (word -> meaning number) with no script: a
+text's vector counts its words per meaning, so "parcel" and "package" can mean the same while
+sharing no letters; words without a meaning add a little to a dimension of their own.
+`server.embeddings_fail(status, body)` makes the next embeddings request fail.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 from collections import deque
 from dataclasses import dataclass
@@ -48,6 +54,8 @@ class OpenAIServer:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._http = LocalServer(self._app, "openai-test-server")
+        self.meanings: dict[str, int] = {}
+        self._embeddings_failures: deque[Scripted] = deque()
 
     # -- scripting -------------------------------------------------------------------------
 
@@ -60,6 +68,10 @@ class OpenAIServer:
     def fail(self, status: int, body: Any = None, delay: float = 0.0) -> None:
         """A raw body (dict → JSON, str → text): an error, or a 200 that is no completion."""
         self._push(Scripted(status=status, body=body, delay=delay))
+
+    def embeddings_fail(self, status: int, body: Any = None) -> None:
+        with self._lock:
+            self._embeddings_failures.append(Scripted(status=status, body=body))
 
     def _push(self, scripted: Scripted) -> None:
         with self._lock:
@@ -109,8 +121,33 @@ class OpenAIServer:
                 "headers": dict(request.headers),
                 "json": request.get_json(silent=True),
             })
+            if request.path.endswith("/embeddings"):
+                failure = (self._embeddings_failures.popleft() if self._embeddings_failures
+                           else None)
+                return self._embeddings(request, failure)(environ, start_response)
             scripted = self._script.popleft() if self._script else None
         return self._respond(request, scripted)(environ, start_response)
+
+    def _embeddings(self, request: Request, failure: Scripted | None) -> Response:
+        if failure is not None:
+            return _json(failure.body if failure.body is not None else {}, failure.status)
+        body = request.get_json(silent=True) or {}
+        texts = body.get("input")
+        texts = [texts] if isinstance(texts, str) else texts
+        if not isinstance(texts, list) or not body.get("model"):
+            return _json({"error": {"message": "need model and input"}}, 400)
+        data = [{"object": "embedding", "index": i, "embedding": self._vector(str(text))}
+                for i, text in enumerate(texts)]
+        return _json({"object": "list", "data": data, "model": body["model"]}, 200)
+
+    def _vector(self, text: str) -> list[float]:
+        vector = [0.0] * 32
+        for word in re.findall(r"[a-z]+", text.lower()):
+            if word in self.meanings:
+                vector[self.meanings[word] % 16] += 1.0
+            else:
+                vector[16 + sum(map(ord, word)) % 16] += 0.1
+        return vector
 
     def _respond(self, request: Request, scripted: Scripted | None) -> Response:
         if request.method != "POST" or not request.path.endswith("/chat/completions"):

@@ -298,7 +298,8 @@ def test_diagnostics_show_every_check_with_its_status_and_fix(signed_in, bridge,
         page.reload()
     for check in ("credentials", "default_agent", "agent_name", "webhook_traffic",
                   "resolution_events", "stale_webhook_url", "refused_webhooks", "routing",
-                  "token", "delivery_backlog", "processing_backlog", "failed_events", "stranded"):
+                  "token", "delivery_backlog", "processing_backlog", "failed_events", "stranded",
+                  "embeddings"):
         expect(page.locator(f"#check-{check} .badge")).to_have_text(
             re.compile(r"^(ok|warn|fail)$"))
     expect(page.locator("#check-credentials .badge")).to_have_text("ok")

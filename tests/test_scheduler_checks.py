@@ -151,7 +151,7 @@ def test_every_check_runs_in_the_documented_order():
     assert [c.id for c in checks] == [
         "credentials", "default_agent", "agent_name", "webhook_traffic", "resolution_events",
         "stale_webhook_url", "refused_webhooks", "routing", "token", "delivery_backlog",
-        "processing_backlog", "failed_events", "stranded"]
+        "processing_backlog", "failed_events", "stranded", "embeddings"]
     assert not d.failed(checks)
     assert d.failed([*checks, d.Check("x", "fail", "m", "f")])
 
@@ -333,3 +333,21 @@ def test_freshchat_answers_from_earlier_say_their_age():
     check = d.credentials(facts(asked_at=NOW - timedelta(minutes=4)))
     assert check.message.startswith("Test & Save passes when asked 4 min ago")
     assert d.credentials(facts(agent_lookup=None)).message.startswith("not checked yet")
+
+
+@pytest.mark.parametrize(("facts", "status", "words"), [
+    ({}, "ok", "matching by meaning is off"),
+    ({"embeddings_model": "m"}, "warn", "openai_base_url is empty"),
+    ({"embeddings_model": "m", "embeddings_base_url": True}, "ok", "not asked yet"),
+    ({"embeddings_model": "m", "embeddings_base_url": True,
+      "embeddings_ok_at": NOW - timedelta(minutes=3)}, "ok", "last answered 3 min ago"),
+    ({"embeddings_model": "m", "embeddings_base_url": True,
+      "embeddings_ok_at": NOW - timedelta(minutes=9), "embeddings_error": "HTTP 500",
+      "embeddings_error_at": NOW - timedelta(minutes=2)}, "warn", "failed 2 min ago: HTTP 500"),
+    ({"embeddings_model": "m", "embeddings_base_url": True,
+      "embeddings_ok_at": NOW - timedelta(minutes=1), "embeddings_error": "HTTP 500",
+      "embeddings_error_at": NOW - timedelta(minutes=2)}, "ok", "last answered 1 min ago"),
+])
+def test_the_embeddings_check(facts, status, words):
+    result = d.embeddings(d.Facts(now=NOW, **facts))
+    assert result.status == status and words in result.message, result

@@ -13,7 +13,7 @@ from opencx_bridge.store.models import DedupKey, Event, TimelineEntry, utcnow
 
 CHECK_IDS = ["credentials", "default_agent", "agent_name", "webhook_traffic",
              "resolution_events", "stale_webhook_url", "refused_webhooks", "routing", "token",
-             "delivery_backlog", "processing_backlog", "failed_events", "stranded"]
+             "delivery_backlog", "processing_backlog", "failed_events", "stranded", "embeddings"]
 
 
 def worker_asks(app):

@@ -20,7 +20,8 @@ import requests
 from opencx_bridge import http_sessions
 from opencx_bridge.ai.responder import Answer, ResponderError, Turn
 
-__all__ = ["GroundingArticle", "OpenAICompatibleResponder", "completions_url", "is_azure_url"]
+__all__ = ["GroundingArticle", "OpenAICompatibleResponder", "auth_headers", "completions_url",
+           "endpoint_url", "error_detail", "is_azure_url", "origin"]
 
 HISTORY_TURNS = 10
 SUMMARY_TURNS = 40
@@ -67,13 +68,26 @@ class _Failure(Exception):
 def completions_url(base_url: str) -> str:
     """``{base_url}/chat/completions``, keeping a query such as Azure's ``?api-version=``.
     A URL that already ends in ``/chat/completions`` is used as it is."""
+    return endpoint_url(base_url, "/chat/completions")
+
+
+def endpoint_url(base_url: str, endpoint: str) -> str:
+    """``{base_url}{endpoint}`` (e.g. "/embeddings"), keeping the query; a base URL that
+    already ends in the endpoint is used as it is."""
     parts = urlsplit(base_url.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(f"expected an http(s) URL like https://api.openai.com/v1: {base_url!r}")
     path = parts.path.rstrip("/")
-    if not path.endswith("/chat/completions"):
-        path += "/chat/completions"
+    if not path.endswith(endpoint):
+        path += endpoint
     return urlunsplit((parts.scheme, parts.netloc, path, parts.query, ""))
+
+
+def auth_headers(url: str, api_key: str | None) -> dict[str, str]:
+    """Azure wants the key in ``api-key``; everyone else as a bearer token."""
+    if not api_key:
+        return {}
+    return {"api-key": api_key} if is_azure_url(url) else {"Authorization": f"Bearer {api_key}"}
 
 
 def is_azure_url(url: str) -> bool:
@@ -157,11 +171,7 @@ class OpenAICompatibleResponder:
         return _reply_content(response)
 
     def _post(self, payload: dict[str, Any]) -> requests.Response:
-        headers = {"Accept": "application/json"}  # json= sets the Content-Type
-        if self._api_key and is_azure_url(self.url):
-            headers["api-key"] = self._api_key
-        elif self._api_key:
-            headers["Authorization"] = f"Bearer {self._api_key}"
+        headers = {"Accept": "application/json", **auth_headers(self.url, self._api_key)}
         session = self._session if self._session is not None else http_sessions.for_this_thread()
         try:
             # No redirects: requests would carry the api-key header to another host.
@@ -170,7 +180,7 @@ class OpenAICompatibleResponder:
         except requests.Timeout:
             raise _Failure(f"the model server timed out after {self.timeout:g} s") from None
         except requests.ConnectionError:
-            raise _Failure(f"cannot reach the model server at {_origin(self.url)}") from None
+            raise _Failure(f"cannot reach the model server at {origin(self.url)}") from None
         except requests.RequestException as exc:
             raise _Failure(f"request to the model server failed: {type(exc).__name__}") from None
 
@@ -223,7 +233,7 @@ def _reply_content(response: requests.Response) -> str:
     """``choices[0].message.content`` of a 2xx JSON body, or a _Failure saying why not."""
     status = response.status_code
     if not 200 <= status < 300:
-        raise _Failure(f"the model server answered HTTP {status}{_error_detail(response)}")
+        raise _Failure(f"the model server answered HTTP {status}{error_detail(response)}")
     try:
         body = response.json()
     except ValueError:
@@ -238,7 +248,7 @@ def _reply_content(response: requests.Response) -> str:
     return content
 
 
-def _error_detail(response: requests.Response) -> str:
+def error_detail(response: requests.Response) -> str:
     """': <server message>', except for 401/403 whose messages can quote part of the key."""
     if response.status_code in (401, 403):
         return " (the API key or its permissions were rejected)"
@@ -304,6 +314,6 @@ def _snippet(text: str, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _origin(url: str) -> str:
+def origin(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.hostname}" + (f":{parts.port}" if parts.port else "")

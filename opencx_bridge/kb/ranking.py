@@ -110,21 +110,24 @@ def build(entries: Iterable[Entry]) -> Index | None:
                  _normalised(membership @ vectors), tuple(v for v, _ in fitted))
 
 
-def rank(index: Index | None, question: str, limit: int) -> list[Ranked]:
+def rank(index: Index | None, question: str, limit: int, by_meaning=None) -> list[Ranked]:
     """The `limit` best articles for `question`, best first; only articles that share
-    something with it."""
+    something with it. `by_meaning` (per article, 0..1: kb/semantic.py) raises an article's
+    score to it where it is higher."""
     import numpy as np
 
     question = " ".join(question.split())[:MAX_QUESTION_CHARS]
     if index is None or limit <= 0 or not question:
         return []
     query = _stacked([vectoriser.transform([question]) for vectoriser in index.vectorisers])
-    if query.nnz == 0:
+    if query.nnz == 0 and by_meaning is None:
         return []
     by_phrasing = (query @ index.vectors.T).toarray().ravel()
     best = np.zeros(index.size)
     np.maximum.at(best, index.owners, by_phrasing)
     scores = BEST_SHARE * best + (1 - BEST_SHARE) * (query @ index.centroids.T).toarray().ravel()
+    if by_meaning is not None:
+        scores = np.maximum(scores, by_meaning)
     order = [int(row) for row in np.argsort(-scores, kind="stable") if scores[row] > 0]
     if not order:
         return []

@@ -1,6 +1,7 @@
 """Search the knowledge base: `search(query, limit) -> list[Match]`, best first.
 
-The ranking and its confidence are kb/ranking.py's, the same on every database. The index
+The ranking and its confidence are kb/ranking.py's, the same on every database, with the
+match by meaning of kb/semantic.py when embeddings_model is set. The index
 is built from the articles' phrasings once per database and kept until an article changes
 (count, largest id, last update and the sum of ids tell; each process keeps its own).
 
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from opencx_bridge.extensions import db
-from opencx_bridge.kb import ranking
+from opencx_bridge.kb import ranking, semantic
 from opencx_bridge.store.models import Article
 
 _indexes: dict[str, tuple[tuple, ranking.Index | None]] = {}
@@ -36,7 +37,8 @@ class Match:
 def search(query: str, limit: int = 5) -> list[Match]:
     if limit <= 0 or not query.strip():
         return []
-    ranked = ranking.rank(current_index(), query, limit)
+    index = current_index()
+    ranked = ranking.rank(index, query, limit, semantic.article_scores(index, query))
     if not ranked:
         return []
     rows = db.session.scalars(select(Article).where(Article.id.in_([r.id for r in ranked])))

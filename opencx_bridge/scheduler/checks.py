@@ -89,6 +89,11 @@ class Facts:
     conversations_waiting: int = 0
     oldest_event_at: datetime | None = None
     events_done_recently: int = 0  # in the last RATE_SPAN
+    embeddings_model: str = ""
+    embeddings_base_url: bool = False  # openai_base_url is set
+    embeddings_ok_at: datetime | None = None  # of that model
+    embeddings_error: str | None = None
+    embeddings_error_at: datetime | None = None
 
 
 def ago(now: datetime, then: datetime) -> str:
@@ -325,6 +330,33 @@ def processing_backlog(f: Facts) -> Check:
     return Check("processing_backlog", WARN, ", ".join(parts), fix)
 
 
+def embeddings(f: Facts) -> Check:
+    """Matching by meaning (kb/semantic.py): off, misconfigured, failing (then by words)."""
+    model = f.embeddings_model
+    if not model:
+        return Check("embeddings", OK, "matching by meaning is off (embeddings_model is empty): "
+                                       "the knowledge base matches by words")
+    if not f.embeddings_base_url:
+        return Check("embeddings", WARN, f"embeddings_model is {model!r} but openai_base_url is "
+                     "empty: the knowledge base matches by words only",
+                     "set openai_base_url in AI settings to the server that has the model")
+    failing = f.embeddings_error_at is not None and (
+        f.embeddings_ok_at is None or f.embeddings_error_at > f.embeddings_ok_at)
+    if failing:
+        return Check("embeddings", WARN,
+                     f"the embeddings server failed {ago(f.now, f.embeddings_error_at)}: "
+                     f"{f.embeddings_error}; the knowledge base matches by words until it "
+                     "answers again",
+                     f"check that openai_base_url serves POST /embeddings and has the model "
+                     f"{model!r} (Ollama: `ollama pull {model}`), then search the knowledge "
+                     "base once to try again")
+    if f.embeddings_ok_at is None:
+        return Check("embeddings", OK, f"matching by meaning with {model!r}: not asked yet (it "
+                                       "is, with the next question)")
+    return Check("embeddings", OK, f"matching by meaning with {model!r}; the server last "
+                                   f"answered {ago(f.now, f.embeddings_ok_at)}")
+
+
 def clears_in(seconds: float) -> str:
     if seconds < 90:
         return f"{max(1, round(seconds))} s"
@@ -335,7 +367,7 @@ def clears_in(seconds: float) -> str:
 
 RULES = (credentials, default_agent, agent_name, webhook_traffic, resolution_events,
          stale_webhook_url, refused_webhooks, routing, token, delivery_backlog,
-         processing_backlog, failed_events, stranded)
+         processing_backlog, failed_events, stranded, embeddings)
 
 
 def run_checks(facts: Facts) -> list[Check]:

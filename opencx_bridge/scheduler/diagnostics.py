@@ -25,6 +25,7 @@ from opencx_bridge.store import integration, sessions, settings
 from opencx_bridge.store.models import (
     ChatSession,
     DedupKey,
+    EmbeddingsState,
     Event,
     Integration,
     OutboxItem,
@@ -57,7 +58,7 @@ def gather(now: datetime | None = None, live: bool = False) -> Facts:
             asked = {**kept[0], "asked_at": kept[1]}
     return Facts(now=now, connected=connected, **_integration_facts(row), **asked,
                  **_session_facts(), **_webhook_facts(now), **_routing_facts(now),
-                 **_delivery_facts(now), **_processing_facts(now))
+                 **_delivery_facts(now), **_processing_facts(now), **_embeddings_facts())
 
 
 def _integration_facts(row: Integration) -> dict:
@@ -175,3 +176,14 @@ def _last_prune() -> tuple[datetime | None, int | None]:
         return datetime.fromisoformat(record["at"]), int(record["removed"])
     except (ValueError, KeyError, TypeError):
         return row.updated_at, None
+
+
+def _embeddings_facts() -> dict:
+    model = (settings.get("embeddings_model") or "").strip()
+    state = db.session.get(EmbeddingsState, 1)
+    mine = state is not None and state.model == model
+    return {"embeddings_model": model,
+            "embeddings_base_url": bool((settings.get("openai_base_url") or "").strip()),
+            "embeddings_ok_at": state.last_ok_at if mine else None,
+            "embeddings_error": state.last_error if mine else None,
+            "embeddings_error_at": state.last_error_at if mine else None}

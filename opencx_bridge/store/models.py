@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import UTC, datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from opencx_bridge.extensions import db
@@ -280,3 +280,24 @@ class Suggestion(db.Model):
     decided_by: Mapped[str | None] = mapped_column(String(255))
     decided_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# Embeddings of the articles' phrasings, by model and text (kb/semantic.py): a phrasing that
+# changes gets a new row; rows no phrasing uses any more are deleted when new ones come.
+class PhrasingEmbedding(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    model: Mapped[str] = mapped_column(String(255))
+    text_hash: Mapped[str] = mapped_column(String(64))  # sha256 of the phrasing
+    vector: Mapped[bytes] = mapped_column(LargeBinary)  # float32, little-endian
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (UniqueConstraint("model", "text_hash"),)
+
+
+# How the embeddings server last answered, for diagnostics (one row, id 1).
+class EmbeddingsState(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    model: Mapped[str | None] = mapped_column(String(255))
+    last_ok_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_at: Mapped[datetime | None]

@@ -223,6 +223,10 @@ SPECS: dict[str, Spec] = {spec.key: spec for spec in (
     Spec("openai_model", "", text(200), "model name, e.g. gpt-4o-mini or llama3.1", "ai"),
     Spec("openai_api_key", "", text(500), "API key for the model server (stored encrypted)",
          "ai", secret=True),
+    Spec("embeddings_model", "", text(200),
+         "an embeddings model on the server of openai_base_url (e.g. text-embedding-3-small, "
+         "nomic-embed-text): the knowledge base then also matches questions by meaning, not "
+         "only by words, whoever answers (empty = off)", "ai"),
     Spec("openai_reads_images", False, boolean,
          "the model reads images (a vision model such as gpt-4o-mini or llava): a screenshot "
          "a customer sends is passed to it with the question (off: a message with only an "
