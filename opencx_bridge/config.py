@@ -20,6 +20,9 @@ DEFAULTS: dict[str, object] = {
     "WORKER": True,  # run the worker threads inside the web process
     "WORKER_THREADS": 4,  # conversations processed in parallel
     "MAX_WEBHOOK_BYTES": 1024 * 1024,  # larger webhook bodies get 413
+    # Any other request (the largest is a CSV for `kb eval` in the dashboard, up to 5 MB):
+    # Werkzeug refuses more with 413 before a form is parsed, chunked uploads included.
+    "MAX_CONTENT_LENGTH": 6 * 1024 * 1024,
     "MAX_CONNECTIONS": 500,  # open client connections `serve` keeps (waitress's own: 100)
     "CLIENT_TIMEOUT_SECONDS": 30,  # a connection silent this long is closed
     "TRUSTED_PROXIES": 0,  # reverse proxies in front: their X-Forwarded-* headers are used

@@ -55,6 +55,7 @@ class OpenAIServer:
         self._stopping = threading.Event()
         self._http = LocalServer(self._app, "openai-test-server")
         self.meanings: dict[str, int] = {}
+        self.dimensions = 32  # change it to play a server whose model changed
         self._embeddings_failures: deque[Scripted] = deque()
 
     # -- scripting -------------------------------------------------------------------------
@@ -141,12 +142,13 @@ class OpenAIServer:
         return _json({"object": "list", "data": data, "model": body["model"]}, 200)
 
     def _vector(self, text: str) -> list[float]:
-        vector = [0.0] * 32
+        vector = [0.0] * self.dimensions
+        half = self.dimensions // 2
         for word in re.findall(r"[a-z]+", text.lower()):
             if word in self.meanings:
-                vector[self.meanings[word] % 16] += 1.0
+                vector[self.meanings[word] % half] += 1.0
             else:
-                vector[16 + sum(map(ord, word)) % 16] += 0.1
+                vector[half + sum(map(ord, word)) % half] += 0.1
         return vector
 
     def _respond(self, request: Request, scripted: Scripted | None) -> Response:

@@ -195,4 +195,7 @@ def test_eval_uses_the_configured_responder(app, runner, tmp_path):
     result = run(runner, "eval", str(path), "--json", str(out))
     assert result.exit_code == 0, result.output
     [row] = json.loads(out.read_text())
-    assert row["answered"] is False and "openai_base_url or openai_model is empty" in row["error"]
+    assert row["answered"] is False and row["answer"] == ""
+    assert "warning: 1 of 1 questions failed (counted as handed off): AI unavailable: " \
+           "responder is openai_compatible but openai_base_url or openai_model is empty" \
+        in result.output

@@ -78,16 +78,31 @@ def test_a_failing_responder_counts_as_a_handoff_with_its_reason():
     [result] = evaluation.run([Case("shipping?", "Ships in a day.")], respond)
     assert result == Result("shipping?", "Ships in a day.", "", 0.0,
                             error="model server unreachable")
-    assert result.as_json(0.5)["error"] == "model server unreachable"
+    assert "error" not in result.as_json(0.5)  # the six keys of the contract, no more
     assert not result.answered(0.0)
+    assert evaluation.failures([result]) == ("1 of 1 questions failed (counted as handed "
+                                             "off): model server unreachable")
 
 
-def test_nothing_to_count_reads_n_a():
+def test_any_exception_of_the_responder_is_one_failed_question_not_the_end():
+    def respond(question):
+        if question == "boom?":
+            raise RuntimeError("internal")
+        return Answer("Ships in a day.", 0.9)
+
+    results = evaluation.run([Case("boom?", ""), Case("shipping?", "Ships in a day.")],
+                             respond)
+    assert results[0].error == "the responder failed (RuntimeError)"
+    assert results[1].correct(0.5)
+    assert evaluation.failures(results).startswith("1 of 2 questions failed")
+
+
+def test_nothing_to_count_reads_0_percent():
     only_out_of_scope = evaluation.run([Case("joke?", "")], lambda q: Answer("x", 0.1))
     figures = evaluation.figures(only_out_of_scope, 0.5)
     assert evaluation.summary_line(figures) == (
-        "1 questions: top-1 n/a, answered n/a, right when answered n/a, "
+        "1 questions: top-1 0%, answered 0%, right when answered 0%, "
         "handed off when it should 100%")
     assert evaluation.step_line(figures, chosen=True) == (
-        "threshold 0.50: answered n/a, right when answered n/a, handed off when it should "
+        "threshold 0.50: answered 0%, right when answered 0%, handed off when it should "
         "100%  <- threshold used")

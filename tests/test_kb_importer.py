@@ -237,3 +237,38 @@ def test_phrasings_are_stored_and_a_reimport_replaces_them(app, tmp_path):
         path.write_text("question,answer,phrasings\nWhere is my parcel?,On its way.,c\n")
         assert importer.import_path(path).updated == 1
         assert articles.listing()[0].phrasings == "c"
+
+
+def test_merged_rows_say_when_their_topic_or_tags_are_not_used():
+    drafts, errors = parsed_csv("question,answer,topic,tags\nA?,Same.,shipping,x\n"
+                                "B?,Same.,billing,\n")
+    assert [d.question for d in drafts] == ["A?"] and drafts[0].phrasings == "B?"
+    assert errors == ["faq.csv:3: same answer as faq.csv:2, so its question is a phrasing "
+                      "there; its topic 'billing' was not used (the article has 'shipping')"]
+
+
+def test_a_reimport_that_merges_rows_removes_their_old_articles(app, tmp_path):
+    path = tmp_path / "faq.csv"
+    path.write_text("question,answer\nWhere is my parcel?,On its way.\n"
+                    "Opening hours?,9 to 5.\n")
+    with app.app_context():
+        assert importer.import_path(path).created == 2
+        path.write_text("question,answer\nOpening hours?,9 to 5.\n"
+                        "Where is my parcel?,9 to 5.\n")  # now one article, asked two ways
+        report = importer.import_path(path)
+        assert (report.merged, report.updated) == (1, 1)
+        assert [(a.question, a.phrasings) for a in articles.listing()] == [
+            ("Opening hours?", "Where is my parcel?")]
+
+
+def test_a_row_repeated_word_for_word_keeps_its_article(app, tmp_path):
+    path = tmp_path / "faq.csv"
+    path.write_text("question,answer\nWhere is my parcel?,On its way.\n")
+    with app.app_context():
+        importer.import_path(path)
+        first = articles.listing()[0].id
+        path.write_text("question,answer\nWhere is my parcel?,On its way.\n"
+                        "where is my parcel,On its way.\n")
+        report = importer.import_path(path)
+        assert report.merged == 0 and report.created == 0, report
+        assert [a.id for a in articles.listing()] == [first]

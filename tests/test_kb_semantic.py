@@ -2,6 +2,8 @@
 that shares no word with its article is answered; with the server down the search falls
 back to words and diagnostics says so."""
 
+from datetime import timedelta
+
 import pytest
 from openai_server import OpenAIServer
 from sqlalchemy import func, select
@@ -101,7 +103,7 @@ def test_with_the_server_down_words_still_answer_and_diagnostics_say_why(app, kb
     assert "POST /embeddings" in found.fix
 
 
-def test_a_model_the_server_does_not_have_is_named(app, kb, server):
+def test_a_model_the_server_does_not_have_is_named(app, kb, server, monkeypatch):
     server.embeddings_fail(404, {"error": {"message": "model \"nomic\" not found"}})
     with app.app_context():
         switch_on(server, "nomic")
@@ -109,8 +111,11 @@ def test_a_model_the_server_does_not_have_is_named(app, kb, server):
     found = check(app)
     assert found.status == "warn" and 'HTTP 404: model "nomic" not found' in found.message
     assert "ollama pull nomic" in found.fix
-    with app.app_context():  # it answers again: the check is back to ok
+    with app.app_context():  # within the pause nobody asks; after it, it answers again
         KnowledgeBaseResponder().respond(PARAPHRASE, [])
+        assert len([r for r in server.requests if r["path"].endswith("/embeddings")]) == 1
+        monkeypatch.setattr(semantic, "PAUSE_AFTER_FAILURE", timedelta(0))
+        assert KnowledgeBaseResponder().respond(PARAPHRASE, []).text == SHIPPING
     assert check(app).status == "ok"
 
 
@@ -126,3 +131,26 @@ def _index():
     from opencx_bridge.kb import search
 
     return search.current_index()
+
+
+def test_a_model_whose_vectors_change_length_is_embedded_again(app, kb, server, monkeypatch):
+    monkeypatch.setattr(semantic, "PAUSE_AFTER_FAILURE", timedelta(0))
+    with app.app_context():
+        switch_on(server)
+        assert KnowledgeBaseResponder().respond(PARAPHRASE, []).text == SHIPPING
+        server.dimensions = 48
+        assert KnowledgeBaseResponder().respond(PARAPHRASE, []).confidence < 0.6
+        assert db.session.scalar(select(func.count(PhrasingEmbedding.id))) == 0
+    assert "changed length (32 → 48)" in check(app).message
+    with app.app_context():
+        assert KnowledgeBaseResponder().respond(PARAPHRASE, []).text == SHIPPING
+        assert db.session.scalar(select(func.count(PhrasingEmbedding.id))) == 5
+
+
+def test_pages_that_search_many_texts_can_leave_meaning_out(app, kb, server):
+    from opencx_bridge.kb import search
+
+    with app.app_context():
+        switch_on(server)
+        search.search(PARAPHRASE, 3, by_meaning=False)
+    assert server.requests == []

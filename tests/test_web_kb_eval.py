@@ -112,3 +112,9 @@ def test_a_viewer_cannot_run_it_or_choose(app, client):
     assert client.post("/kb/eval/", data={"csrf_token": token}).status_code == 403
     assert client.post("/kb/eval/threshold", data={"csrf_token": token,
                                                    "threshold": "0.1"}).status_code == 403
+
+
+def test_a_body_larger_than_any_form_is_refused_before_it_is_parsed(admin):
+    response = admin.post("/kb/eval/", data=b"x" * (7 * 1024 * 1024),
+                          content_type="multipart/form-data; boundary=B")
+    assert response.status_code == 413

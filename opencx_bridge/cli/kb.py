@@ -36,6 +36,9 @@ def import_(path: Path) -> None:
         click.echo(f"error: {error}", err=True)
     click.echo(f"{report.files} file(s): {report.created} created, {report.updated} updated, "
                f"{report.unchanged} unchanged, {len(report.errors)} error(s).")
+    if report.merged:
+        click.echo(f"{report.merged} article(s) imported before from rows that are now "
+                   "phrasings of another article were removed.")
     if report.imported == 0:
         why = "fix the errors above and retry" if report.errors else f"no articles in {path}"
         raise click.ClickException(f"nothing was imported: {why}.")
@@ -106,6 +109,9 @@ def eval_(file: Path, json_out: Path | None, threshold: float | None) -> None:
         threshold = settings.get("handoff_confidence_threshold")
     responder = responders.build()
     results = evaluation.run(cases, lambda question: responder.respond(question, []))
+    failed = evaluation.failures(results)
+    if failed:
+        click.echo(f"warning: {failed}", err=True)
     for step in sorted({*evaluation.STEPS, threshold}):
         click.echo(evaluation.step_line(evaluation.figures(results, step), step == threshold))
     if json_out is not None:

@@ -14,7 +14,11 @@ the figures follow for any threshold from the same answers:
 - handed off when it should: of the questions with an empty `expected`, the share handed off.
 
 Texts are compared with their whitespace collapsed. A model writes its own words, so with a
-model only a reply that repeats the article word for word counts as right.
+model only a reply that repeats the article word for word counts as right. A share with
+nothing to count (no question answered, say) prints as 0%. A question the responder failed
+on counts as handed off; `failures` says how many and why. Only the responder is tested: the
+engine's other handoff rules (a request for a human, frustration, topics, office hours) are
+not applied.
 
 Pure: no Flask, no database; the caller passes the responder's `respond`.
 """
@@ -23,11 +27,13 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from opencx_bridge.ai.responder import Answer, ResponderError
 
+log = logging.getLogger(__name__)
 STEPS = tuple(round(step / 10, 1) for step in range(10))  # 0.0, 0.1, ... 0.9
 MAX_QUESTIONS = 10_000
 
@@ -64,11 +70,9 @@ class Result:
         return self.answered(threshold) and self.right()
 
     def as_json(self, threshold: float) -> dict:
-        row = {key: value for key, value in asdict(self).items() if key != "wants_human"}
-        row.update(answered=self.answered(threshold), correct=self.correct(threshold))
-        if not self.error:
-            row.pop("error")
-        return row
+        return {"question": self.question, "expected": self.expected, "answer": self.answer,
+                "confidence": self.confidence, "answered": self.answered(threshold),
+                "correct": self.correct(threshold)}
 
 
 @dataclass(frozen=True)
@@ -121,6 +125,11 @@ def run(cases: Iterable[Case], respond: Callable[[str], Answer]) -> list[Result]
         except ResponderError as exc:
             results.append(Result(case.question, case.expected, "", 0.0, error=str(exc)))
             continue
+        except Exception as exc:  # noqa: BLE001 - one question's failure must not end the test
+            log.exception("kb eval: the responder failed on a question")
+            results.append(Result(case.question, case.expected, "", 0.0,
+                                  error=f"the responder failed ({type(exc).__name__})"))
+            continue
         results.append(Result(case.question, case.expected, answer.text,
                               float(answer.confidence), answer.wants_human))
     return results
@@ -152,7 +161,16 @@ def summary_line(f: Figures) -> str:
 
 
 def percent(share: float | None) -> str:
-    return "n/a" if share is None else f"{round(share * 100)}%"
+    return f"{round((share or 0) * 100)}%"
+
+
+def failures(results: Sequence[Result]) -> str | None:
+    """"K of N questions failed: <first reason>", or None when none did."""
+    failed = [r for r in results if r.error]
+    if not failed:
+        return None
+    return (f"{len(failed)} of {len(results)} questions failed (counted as handed off): "
+            f"{failed[0].error}")
 
 
 def _share(flags: Iterable[bool]) -> float | None:

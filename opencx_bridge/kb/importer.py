@@ -48,6 +48,7 @@ class Draft:
     phrasings: str  # one per line
     source_key: str
     origin: str  # "file:line", for messages
+    merged_keys: tuple[str, ...] = ()  # rows that became phrasings of this one
 
 
 @dataclass
@@ -56,6 +57,7 @@ class Report:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    merged: int = 0  # articles of rows that are now phrasings of another, removed
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -96,7 +98,14 @@ class _Collector:
             except articles.ArticleError as exc:
                 self.errors.append(f"{draft.origin}: {exc}; not added to {into.origin}")
                 continue
-            kept[at] = replace(into, phrasings=phrasings)
+            for name in ("topic", "tags"):
+                if getattr(draft, name) and getattr(draft, name) != getattr(into, name):
+                    self.errors.append(
+                        f"{draft.origin}: same answer as {into.origin}, so its question is a "
+                        f"phrasing there; its {name} {getattr(draft, name)!r} was not used "
+                        f"(the article has {getattr(into, name) or 'none'!r})")
+            kept[at] = replace(into, phrasings=phrasings,
+                               merged_keys=(*into.merged_keys, draft.source_key))
         return kept
 
 
@@ -254,6 +263,11 @@ def _without_duplicates(drafts: Iterable[Draft], errors: list[str]) -> list[Draf
 def store(drafts: Iterable[Draft], report: Report) -> Report:
     """Create or update each draft's article, counting what happened."""
     for draft in drafts:
+        for key in set(draft.merged_keys) - {draft.source_key}:  # imported on their own before
+            earlier = articles.by_source_key(key)
+            if earlier is not None:
+                articles.delete(earlier)
+                report.merged += 1
         existing = articles.by_source_key(draft.source_key)
         if existing is None:
             articles.create(draft.question, draft.answer, draft.topic, draft.tags,

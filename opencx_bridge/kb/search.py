@@ -34,11 +34,14 @@ class Match:
     phrasing: str = ""  # the article's phrasing closest to the query
 
 
-def search(query: str, limit: int = 5) -> list[Match]:
+def search(query: str, limit: int = 5, by_meaning: bool = True) -> list[Match]:
+    """`by_meaning` False: words only, with no call to an embeddings server (for pages that
+    search many texts at once)."""
     if limit <= 0 or not query.strip():
         return []
     index = current_index()
-    ranked = ranking.rank(index, query, limit, semantic.article_scores(index, query))
+    meaning = semantic.article_scores(index, query) if by_meaning else None
+    ranked = ranking.rank(index, query, limit, meaning)
     if not ranked:
         return []
     rows = db.session.scalars(select(Article).where(Article.id.in_([r.id for r in ranked])))

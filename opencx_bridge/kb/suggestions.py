@@ -8,7 +8,7 @@ decisions (`add_as_article`, `add_as_phrasing`, `dismiss`) commit on their own.
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from opencx_bridge.extensions import db
 from opencx_bridge.kb import articles
@@ -68,37 +68,36 @@ def closest_article(suggestion: Suggestion) -> Match | None:
 def add_as_article(suggestion: Suggestion, question: str, answer: str, topic: str | None,
                    who: str) -> Article:
     """A new article from the suggestion (as edited by the admin); ArticleError saves nothing."""
-    _still_open(suggestion)
+    _claim(suggestion, "added", who)
     article = articles.create(question, answer, topic, "")
-    _decided(suggestion, "added", who, article.id)
+    suggestion.article_id = article.id
     return article
 
 
 @commits
 def add_as_phrasing(suggestion: Suggestion, article: Article, question: str, who: str) -> None:
     """The customer's question (as edited) becomes another phrasing of `article`."""
-    _still_open(suggestion)
     question = " ".join((question or "").split())
     if not question:
         raise SuggestionError("the question is empty: write how the customer asked")
+    _claim(suggestion, "phrasing", who)
     articles.update(article, article.question, article.answer, article.topic, article.tags,
                     [*articles.phrasings_of(article)[1:], question])
-    _decided(suggestion, "phrasing", who, article.id)
+    suggestion.article_id = article.id
 
 
 @commits
 def dismiss(suggestion: Suggestion, who: str) -> None:
-    _still_open(suggestion)
-    _decided(suggestion, "dismissed", who, None)
+    _claim(suggestion, "dismissed", who)
 
 
-def _still_open(suggestion: Suggestion) -> None:
-    if suggestion.status != OPEN:
+def _claim(suggestion: Suggestion, status: str, who: str) -> None:
+    """Decide it, unless someone else did first (one UPDATE: two admins cannot both)."""
+    claimed = db.session.execute(
+        update(Suggestion).where(Suggestion.id == suggestion.id, Suggestion.status == OPEN)
+        .values(status=status, decided_by=who, decided_at=utcnow())
+        .execution_options(synchronize_session=False)).rowcount
+    db.session.refresh(suggestion)
+    if claimed != 1:
         raise SuggestionError(f"this suggestion was already decided ({suggestion.status} by "
                               f"{suggestion.decided_by or 'someone'})")
-
-
-def _decided(suggestion: Suggestion, status: str, who: str, article_id: int | None) -> None:
-    suggestion.status, suggestion.decided_by = status, who
-    suggestion.decided_at, suggestion.article_id = utcnow(), article_id
-    db.session.flush()

@@ -348,8 +348,8 @@ def embeddings(f: Facts) -> Check:
                      f"{f.embeddings_error}; the knowledge base matches by words until it "
                      "answers again",
                      f"check that openai_base_url serves POST /embeddings and has the model "
-                     f"{model!r} (Ollama: `ollama pull {model}`), then search the knowledge "
-                     "base once to try again")
+                     f"{model!r} (Ollama: `ollama pull {model}`); the bridge asks again "
+                     "within 2 minutes")
     if f.embeddings_ok_at is None:
         return Check("embeddings", OK, f"matching by meaning with {model!r}: not asked yet (it "
                                        "is, with the next question)")

@@ -97,6 +97,7 @@ def _render(results=None, skipped=(), filename="", error=""):
         results=(results or [])[:SHOWN_ROWS], total=len(results or []), steps=steps,
         summary=evaluation.figures(results, current) if results else None,
         summary_line=evaluation.summary_line, percent=evaluation.percent, current=current,
+        failed=evaluation.failures(results) if results else None,
         curve=curve, skipped=skipped, filename=filename, error=error,
         shown=SHOWN_ROWS)
 

@@ -85,6 +85,7 @@ def _int(value: str | None) -> int:
 
 
 def _render(failed_id: int | None = None, error: str = "", typed: dict | None = None):
-    rows = [(s, search(s.question, CANDIDATES)) for s in suggestions.open_ones()]
+    rows = [(s, search(s.question, CANDIDATES, by_meaning=False))  # words: one page, no calls
+            for s in suggestions.open_ones()]
     return render_template("kb_suggestions.html", rows=rows, form=DecisionForm(),
                            failed_id=failed_id, error=error, typed=typed or {})
