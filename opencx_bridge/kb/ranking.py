@@ -20,10 +20,11 @@ The three constants were fitted (logistic regression, 2026-12-04) on held-out re
 questions from public intent data sets (HINT3 v2 sofmattress, curekart, powerplay11 and
 HWU64), with simulated FAQs of 1, 3, 5 and 10 phrasings per intent and a fifth of the
 intents left out (their questions, and the data sets' own out-of-scope ones, should be
-handed off). Fitted leaving one data set out, the weights came out within 3.2-5.6 (score),
-3.2-3.9 (lead) and -3.8 to -2.7 (intercept), and on the data set left out the share of right
-answers rose with the confidence (a few points of noise aside). Any other article is
-rated the same way against the best one (its lead is negative).
+handed off); `bench/kb_fit_confidence.py` does the fit. Fitted leaving one data set out, the
+weights came out within 3.1-5.6 (score), 3.2-3.9 (lead) and -3.8 to -2.7 (intercept), and
+on the data set left out the share of right answers rose with the confidence (a few points
+of noise aside). Any other article is rated the same way against the best one (its lead is
+negative).
 
 A knowledge base of a handful of articles has no close runner-up for most questions, so
 there the lead, and with it the confidence, comes out higher than on the data it was
